@@ -1,0 +1,239 @@
+"""Validation of entity definition documents: every problem, each with a JSON pointer.
+
+Two passes: the meta-schema (structure, types of options) and the semantic checks JSON Schema
+cannot express (names that must exist, targets, column collisions, defaults that fit their field).
+Both return lists; nothing raises on the first problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .errors import DefinitionInvalid, DefinitionProblem
+from .fieldtypes import FIELD_TYPES, FieldValueError
+from .metaschema import entity_metaschema_validator
+from .model import CONSTRAINT_KEYWORDS, EntityDefinition, infer_field_type, parse_definition
+from .names import RESERVED_FIELD_NAMES, RESERVED_NAMESPACES, SYSTEM_COLUMNS, namespace
+
+
+def pointer(*parts: Any) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def metaschema_problems(doc: Any) -> list[DefinitionProblem]:
+    validator = entity_metaschema_validator()
+    problems = []
+    for err in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+        if err.validator in ("allOf", "$ref") and err.context:
+            continue
+        problems.append(DefinitionProblem(pointer(*err.absolute_path), _plain(err)))
+    return problems
+
+
+def _plain(err) -> str:
+    if err.validator == "anyOf" and err.context:
+        return err.context[0].message
+    return err.message
+
+
+def semantic_problems(
+    doc: Mapping[str, Any], known: Mapping[str, EntityDefinition | None]
+) -> list[DefinitionProblem]:
+    """Checks beyond the meta-schema. ``known`` maps every entity name that exists (or is being
+    defined in the same batch) to its definition, so references can be checked."""
+    out: list[DefinitionProblem] = []
+    add = lambda ptr, msg: out.append(DefinitionProblem(ptr, msg))  # noqa: E731
+    xrm = doc.get("x-xrm") if isinstance(doc.get("x-xrm"), Mapping) else {}
+    props = doc.get("properties") if isinstance(doc.get("properties"), Mapping) else {}
+    name = xrm.get("name")
+    if isinstance(name, str) and "." in name and namespace(name) in RESERVED_NAMESPACES:
+        add("/x-xrm/name", f"the namespace {namespace(name)!r} is reserved by the platform")
+
+    for i, req in enumerate(doc.get("required", ()) or ()):
+        if req not in props:
+            add(pointer("required", i), f"required field {req!r} is not defined in properties")
+
+    columns: dict[str, str] = {c: "system column" for c in SYSTEM_COLUMNS}
+    field_types: dict[str, str] = {}
+    for fname, prop in props.items():
+        if not isinstance(prop, Mapping):
+            continue
+        base = ("properties", fname)
+        if fname in RESERVED_FIELD_NAMES:
+            add(pointer(*base), f"{fname!r} is a reserved name (system column or query word)")
+            continue
+        fx = prop.get("x-xrm") if isinstance(prop.get("x-xrm"), Mapping) else {}
+        ftype_name = fx.get("type") or infer_field_type(prop)
+        if ftype_name is None:
+            add(pointer(*base), "cannot tell the field type from the schema; set x-xrm.type")
+            continue
+        ftype = FIELD_TYPES.get(ftype_name)
+        if ftype is None:
+            continue  # the meta-schema already reported it
+        field_types[fname] = ftype_name
+        if not fx.get("type"):
+            unknown = set(fx) - {"type", "unique", "index", "renamedFrom", *ftype.params}
+            for key in sorted(unknown):
+                add(pointer(*base, "x-xrm", key), f"{key!r} is not an option of {ftype_name} fields")
+        for kw in CONSTRAINT_KEYWORDS:
+            if kw in prop and kw not in ftype.keywords and not (kw == "format" and ftype_name in ("date", "datetime", "uuid")):
+                add(pointer(*base, kw), f"{kw} does not apply to {ftype_name} fields")
+        for col, _t, _kw in ftype.columns(_probe_spec(fname, ftype_name, prop)):
+            if col in columns and columns[col] != fname:
+                add(pointer(*base), f"column {col!r} of field {fname!r} collides with {columns[col]}")
+            columns[col] = fname
+        _check_type_options(out, base, fname, ftype_name, prop, fx, known, name)
+        if (fx.get("unique") or fx.get("index")) and not ftype.sortable and ftype_name != "regarding":
+            add(pointer(*base, "x-xrm"), f"{ftype_name} fields cannot be unique or indexed")
+
+    for key in ("titleField",):
+        if key in xrm and xrm[key] not in props:
+            add(pointer("x-xrm", key), f"{key} {xrm[key]!r} is not a field of this entity")
+    for key in ("searchFields", "listColumns"):
+        for i, f in enumerate(xrm.get(key, ()) or ()):
+            if f not in props:
+                add(pointer("x-xrm", key, i), f"{f!r} is not a field of this entity")
+    for i, group in enumerate(xrm.get("unique", ()) or ()):
+        _check_index_fields(out, ("x-xrm", "unique", i), group, field_types)
+    for i, ix in enumerate(xrm.get("indexes", ()) or ()):
+        if isinstance(ix, Mapping):
+            _check_index_fields(out, ("x-xrm", "indexes", i, "fields"), ix.get("fields", ()), field_types)
+    return out
+
+
+def _probe_spec(fname, ftype_name, prop):
+    from .model import parse_field
+
+    try:
+        return parse_field(fname, prop, False)
+    except Exception:  # malformed; reported by the meta-schema
+        from .model import FieldSpec
+
+        return FieldSpec(name=fname, type=ftype_name, label=fname)
+
+
+def _check_index_fields(out, base, fields, field_types) -> None:
+    for j, f in enumerate(fields or ()):
+        if f not in field_types:
+            out.append(DefinitionProblem(pointer(*base, j), f"{f!r} is not a field of this entity"))
+        elif not FIELD_TYPES[field_types[f]].sortable:
+            out.append(
+                DefinitionProblem(pointer(*base, j), f"{field_types[f]} field {f!r} cannot be indexed")
+            )
+
+
+def _check_type_options(out, base, fname, ftype_name, prop, fx, known, self_name) -> None:
+    add = lambda ptr, msg: out.append(DefinitionProblem(ptr, msg))  # noqa: E731
+    if ftype_name in ("reference", "manytomany"):
+        target = fx.get("target")
+        if not target:
+            add(pointer(*base, "x-xrm"), f"{ftype_name} field {fname!r} needs x-xrm.target")
+        elif target != self_name and target not in known:
+            add(pointer(*base, "x-xrm", "target"), f"target entity {target!r} does not exist")
+    if ftype_name == "reference" and fx.get("onDelete") == "setNull" and fname in (prop.get("required") or ()):
+        add(pointer(*base, "x-xrm", "onDelete"), "setNull cannot be used on a required field")
+    if ftype_name == "regarding":
+        for i, t in enumerate(fx.get("targets", ()) or ()):
+            if t != self_name and t not in known:
+                add(pointer(*base, "x-xrm", "targets", i), f"target entity {t!r} does not exist")
+    if ftype_name in ("choice", "multichoice"):
+        enum = prop.get("enum") or (prop.get("items") or {}).get("enum")
+        if not enum and not fx.get("options") and not fx.get("optionSet"):
+            add(pointer(*base), f"{ftype_name} field {fname!r} needs enum values or x-xrm.options")
+        for i, v in enumerate(enum or ()):
+            if not isinstance(v, str) or not v or len(v) > 100:
+                add(pointer(*base, "enum", i), "choice values are non-empty strings of at most 100 characters")
+    if ftype_name == "autonumber" and not fx.get("format"):
+        add(pointer(*base, "x-xrm"), f"autonumber field {fname!r} needs x-xrm.format, e.g. CASE-{{SEQ:5}}")
+
+
+def default_problems(defn: EntityDefinition) -> list[DefinitionProblem]:
+    """A default must be a valid value of its field."""
+    out = []
+    for f in defn.fields:
+        if not f.has_default or f.default is None:
+            continue
+        ftype = FIELD_TYPES[f.type]
+        if ftype.association or ftype.generated:
+            out.append(DefinitionProblem(pointer("properties", f.name, "default"), f"{f.type} fields cannot have a default"))
+            continue
+        try:
+            ftype.coerce(f, f.default, False)
+        except FieldValueError as exc:
+            out.append(DefinitionProblem(pointer("properties", f.name, "default"), f"default {exc}"))
+    return out
+
+
+def check_definition(
+    doc: Any, known: Mapping[str, EntityDefinition | None], layer: str | None = None
+) -> EntityDefinition:
+    """Validate a document completely and return its model, or raise with every problem."""
+    subject = _subject(doc)
+    problems = metaschema_problems(doc)
+    if isinstance(doc, Mapping):
+        try:
+            problems += [p for p in semantic_problems(doc, known) if p not in problems]
+        except Exception:  # structure so broken that only the meta-schema problems make sense
+            if not problems:
+                raise
+    defn = None
+    try:
+        defn = parse_definition(normalize_document(doc), layer=layer)
+        problems += default_problems(defn)
+    except Exception:  # unparseable: the problems above say why
+        if not problems:
+            raise
+    if problems or defn is None:
+        raise DefinitionInvalid(subject, problems)
+    return defn
+
+
+def normalize_document(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill in what the standard keywords imply so the stored document is self-contained:
+    ``enum`` from ``x-xrm.options`` and the draft 2020-12 dialect."""
+    out = dict(doc)
+    out.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
+    out.setdefault("type", "object")
+    props = {}
+    for fname, prop in (doc.get("properties") or {}).items():
+        prop = dict(prop)
+        fx = prop.get("x-xrm") or {}
+        options = fx.get("options")
+        ftype = fx.get("type") or infer_field_type(prop)
+        if options and ftype == "choice" and "enum" not in prop:
+            prop["enum"] = [o["value"] for o in options]
+        if options and ftype == "multichoice" and "enum" not in (prop.get("items") or {}):
+            prop["items"] = {"type": "string", "enum": [o["value"] for o in options]}
+        props[fname] = prop
+    out["properties"] = props
+    return out
+
+
+def _subject(doc: Any) -> str:
+    try:
+        return f"entity definition {doc['x-xrm']['name']!r}"
+    except (KeyError, TypeError):
+        return "entity definition"
+
+
+def check_all(docs: Iterable[Any], existing: Mapping[str, EntityDefinition]) -> list[EntityDefinition]:
+    """Validate a batch that may reference itself; raise once with the problems of every document."""
+    docs = list(docs)
+    known: dict[str, EntityDefinition | None] = dict(existing)
+    for d in docs:
+        try:
+            known.setdefault(d["x-xrm"]["name"], None)
+        except (KeyError, TypeError):
+            pass
+    out, problems, subjects = [], [], []
+    for d in docs:
+        try:
+            out.append(check_definition(d, known))
+        except DefinitionInvalid as exc:
+            subjects.append(exc.subject)
+            name = _subject(d)
+            problems += [DefinitionProblem(f"{name}#{p.pointer}" if len(docs) > 1 else p.pointer, p.message) for p in exc.problems]
+    if problems:
+        raise DefinitionInvalid(", ".join(subjects), problems)
+    return out
