@@ -1,0 +1,49 @@
+"""Engines for SQLite and PostgreSQL, configured the way the metadata engine relies on.
+
+SQLite: pysqlite does not emit BEGIN before DDL, so DDL would auto-commit. The recipe from the
+SQLAlchemy documentation hands transaction control to SQLAlchemy (driver autocommit off, BEGIN
+emitted explicitly), which makes ALTER/CREATE part of the transaction. Foreign keys are enforced,
+WAL lets readers work during writes, and a busy timeout queues writers instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.pool import NullPool
+
+
+def configure_sqlite(engine: sa.Engine) -> sa.Engine:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def create_engine(url: str, **kwargs) -> sa.Engine:
+    """An engine for ``url`` with the platform's settings applied."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite"):
+        kwargs.setdefault("poolclass", None)
+        if kwargs["poolclass"] is None:
+            kwargs.pop("poolclass")
+        engine = sa.create_engine(url, **kwargs)
+        return configure_sqlite(engine)
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **kwargs)
+
+
+__all__ = ["NullPool", "configure_sqlite", "create_engine"]

@@ -1,0 +1,369 @@
+"""The metadata registry: definitions in the database, compiled snapshots, plan and apply.
+
+One registry per process (it lives on the application, not in a module global). It reads the
+version counter on each request (:meth:`MetadataRegistry.snapshot`) and swaps in a freshly
+compiled immutable snapshot when another process has applied a change.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from . import store
+from .compiler import MetadataSnapshot, compile_snapshot
+from .errors import DefinitionInvalid, DefinitionProblem, PlanRefused, StalePlan, UnknownEntity
+from .layers import BASE, CUSTOM, EXTENSION_PREFIX, effective_document, make_merge_patch
+from .migrator import ApplyContext, check_plan, execute_plan, needs_sqlite_rebuild, refuse_failing_checks
+from .model import EntityDefinition, parse_definition, thaw
+from .planner import MigrationPlan, Risk, plan_changes
+from .validation import check_all
+
+
+@dataclass(frozen=True)
+class LayerChange:
+    """Put (or, with ``document=None``, remove) one layer of one entity."""
+
+    entity: str
+    layer: str
+    source: str
+    document: Mapping[str, Any] | None
+
+
+@dataclass
+class AppliedChange:
+    """Handed to apply hooks, inside the transaction, after the DDL."""
+
+    version: int
+    plan: MigrationPlan
+    created: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    actor: str | None = None
+    snapshot: MetadataSnapshot | None = None
+
+
+ApplyHook = Callable[[sa.Connection, AppliedChange], None]
+
+
+class MetadataRegistry:
+    def __init__(self, engine: sa.Engine, apply_hooks: Sequence[ApplyHook] = ()):
+        self.engine = engine
+        self.apply_hooks: list[ApplyHook] = list(apply_hooks)
+        self._snapshot: MetadataSnapshot | None = None
+        self._lock = threading.Lock()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def install(self) -> None:
+        """Create the platform's tables (idempotent)."""
+        with self.engine.begin() as conn:
+            store.install(conn)
+
+    def version(self, conn: sa.Connection | None = None) -> int:
+        if conn is not None:
+            return store.read_version(conn)
+        with self.engine.connect() as c:
+            return store.read_version(c)
+
+    def snapshot(self, conn: sa.Connection | None = None) -> MetadataSnapshot:
+        """The snapshot of the current version; recompiled only when the version moved."""
+        if conn is None:
+            with self.engine.connect() as c:
+                return self.snapshot(c)
+        version = store.read_version(conn)
+        snap = self._snapshot
+        if snap is not None and snap.version == version:
+            return snap
+        with self._lock:
+            snap = self._snapshot
+            if snap is None or snap.version != version:
+                snap = self._load(conn)
+                if self._snapshot is None or snap.version >= self._snapshot.version:
+                    self._snapshot = snap
+        return snap
+
+    @property
+    def current(self) -> MetadataSnapshot | None:
+        """The last snapshot this process compiled, without asking the database."""
+        return self._snapshot
+
+    def _load(self, conn: sa.Connection) -> MetadataSnapshot:
+        # Read the version before and after the definitions: equal means a consistent pair.
+        for _ in range(10):
+            before = store.read_version(conn)
+            rows = conn.execute(
+                sa.select(store.entity.c.definition, store.entity.c.source).where(
+                    store.entity.c.archived_table.is_(None)
+                )
+            ).all()
+            after = store.read_version(conn)
+            if before == after:
+                defs = [parse_definition(json.loads(r.definition), layer=r.source) for r in rows]
+                return compile_snapshot(after, defs)
+            if conn.in_transaction():
+                conn.rollback()
+        raise StalePlan("metadata kept changing while it was being read")
+
+    def layers(self, conn: sa.Connection, entities: Iterable[str] | None = None) -> dict[str, dict[str, dict]]:
+        q = sa.select(store.entity_layer)
+        if entities is not None:
+            q = q.where(store.entity_layer.c.entity.in_(list(entities)))
+        out: dict[str, dict[str, dict]] = {}
+        for r in conn.execute(q):
+            out.setdefault(r.entity, {})[r.layer] = json.loads(r.document)
+        return out
+
+    def sources(self, conn: sa.Connection) -> dict[str, str]:
+        return dict(conn.execute(sa.select(store.entity_layer.c.entity, store.entity_layer.c.source)
+                                 .where(store.entity_layer.c.layer == BASE)).all())
+
+    def history(self, entity: str) -> list[dict[str, Any]]:
+        h = store.entity_history
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(h).where(h.c.entity == entity).order_by(h.c.id)).all()
+        if not rows:
+            raise UnknownEntity(entity)
+        return [
+            {
+                "revision": r.revision,
+                "metadataVersion": r.metadata_version,
+                "definition": json.loads(r.definition) if r.definition else None,
+                "operations": json.loads(r.operations),
+                "appliedAt": r.applied_at.isoformat() + "Z",
+                "appliedBy": r.applied_by,
+            }
+            for r in rows
+        ]
+
+    # -- planning -----------------------------------------------------------------------------
+
+    def changes_for_documents(
+        self, documents: Iterable[Mapping[str, Any]], source: str = "admin"
+    ) -> list[LayerChange]:
+        """Turn whole definition documents into layer changes.
+
+        An administrator's document for an entity a plugin owns becomes (or replaces) the
+        customisation layer: the merge patch from the plugin's definition to the document.
+        """
+        documents = list(documents)
+        with self.engine.connect() as conn:
+            self.snapshot(conn)
+            sources = self.sources(conn)
+            names = [_name_of(d) for d in documents]
+            current_layers = self.layers(conn, [n for n in names if n])
+        out = []
+        for doc, name in zip(documents, names, strict=True):
+            owner = sources.get(name)
+            if name and owner and owner != source and source == "admin":
+                below = {k: v for k, v in current_layers.get(name, {}).items() if k != CUSTOM}
+                patch = make_merge_patch(effective_document(below), thaw(doc))
+                out.append(LayerChange(name, CUSTOM, "admin", patch or None))
+            else:
+                out.append(LayerChange(name or "", BASE, source, thaw(doc)))
+        return out
+
+    def plan(
+        self,
+        documents: Iterable[Mapping[str, Any]] = (),
+        *,
+        source: str = "admin",
+        changes: Iterable[LayerChange] = (),
+        removed: Iterable[str] = (),
+    ) -> MigrationPlan:
+        """Validate and plan. Raises :class:`DefinitionInvalid` with every problem; returns a
+        plan whose checked operations carry the counted rows that would not fit."""
+        all_changes = [*self.changes_for_documents(documents, source), *changes]
+        removed = tuple(removed)
+        with self.engine.connect() as conn:
+            snap = self.snapshot(conn)
+            touched = {c.entity for c in all_changes}
+            layers = self.layers(conn, touched)
+            for c in all_changes:
+                if c.document is None:
+                    layers.get(c.entity, {}).pop(c.layer, None)
+                else:
+                    layers.setdefault(c.entity, {})[c.layer] = thaw(c.document)
+            docs, problems = [], []
+            for name in sorted(touched):
+                doc = effective_document(layers.get(name, {}))
+                if doc is None:
+                    problems.append(DefinitionProblem(
+                        "", f"entity {name!r} has no base definition (extend or customise an existing entity)"
+                    ))
+                    continue
+                docs.append(doc)
+            if problems:
+                raise DefinitionInvalid("change", problems)
+            existing = {n: d for n, d in snap.definitions.items() if n not in removed}
+            new_defs = check_all(docs, existing)
+            for c in all_changes:
+                if c.layer == BASE:
+                    for d in new_defs:
+                        if d.name == c.entity:
+                            new_defs[new_defs.index(d)] = _with_layer(d, c.source)
+            new_map = {}
+            for d in new_defs:
+                if d.name in snap.definitions and d.layer == "admin" and snap.definitions[d.name].layer != "admin":
+                    d = _with_layer(d, snap.definitions[d.name].layer)
+                new_map[d.name] = d
+            plan = plan_changes(existing, new_map, removed, base_version=snap.version)
+            plan.layer_changes = all_changes  # type: ignore[attr-defined]
+            plan.checks = check_plan(conn, plan, snap)
+        return plan
+
+    # -- applying -----------------------------------------------------------------------------
+
+    def apply(
+        self,
+        plan: MigrationPlan,
+        *,
+        confirm: bool = False,
+        fallbacks: Mapping[str, str] | None = None,
+        actor: str | None = None,
+    ) -> int:
+        """Apply a plan in ONE transaction: DDL, data conversion, definition and layer rows,
+        history, apply hooks (permission rows) and the version bump. Returns the new version.
+
+        Checked and destructive operations need ``confirm=True``. Rows that would not fit make
+        it refuse (unless a fallback says what to do with them); nothing is half-applied.
+        """
+        fallbacks = dict(fallbacks or {})
+        if plan.problems:
+            raise PlanRefused(
+                "the plan contains changes that cannot be made: "
+                + "; ".join(p.message for p in plan.problems),
+                [p.as_dict() for p in plan.problems],
+            )
+        layer_changes: list[LayerChange] = getattr(plan, "layer_changes", [])
+        if plan.is_empty and not layer_changes:
+            return plan.base_version if plan.base_version is not None else self.version()
+        if plan.risk is not Risk.SAFE and not confirm:
+            raise PlanRefused(
+                f"the plan has {plan.risk.value} operations: "
+                + "; ".join(op.describe() for op in plan.operations if op.risk_of is not Risk.SAFE)
+                + ". Confirm to apply."
+            )
+        with self.engine.connect() as conn:
+            rebuild = conn.dialect.name == "sqlite" and needs_sqlite_rebuild(plan)
+            if rebuild:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    new_snap = self._apply_in_transaction(conn, plan, fallbacks, actor, layer_changes)
+                    if rebuild:
+                        bad = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if bad:
+                            raise PlanRefused(f"foreign key check failed after the change: {bad[:5]}")
+            finally:
+                if rebuild:
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+        with self._lock:
+            if self._snapshot is None or new_snap.version > self._snapshot.version:
+                self._snapshot = new_snap
+        return new_snap.version
+
+    def _apply_in_transaction(self, conn, plan, fallbacks, actor, layer_changes) -> MetadataSnapshot:
+        version = store.lock_version(conn)
+        if plan.base_version is not None and version != plan.base_version:
+            raise StalePlan(
+                f"the metadata changed since this plan was made (version {plan.base_version} -> "
+                f"{version}); plan again"
+            )
+        current = self._snapshot if self._snapshot and self._snapshot.version == version else self._load(conn)
+        plan.checks = check_plan(conn, plan, current)
+        refuse_failing_checks(plan, fallbacks)
+        new_version = version + 1
+        defs = {n: d for n, d in current.definitions.items() if n not in plan.removed}
+        defs.update(plan.definitions)
+        new_snap = compile_snapshot(new_version, defs.values())
+        execute_plan(ApplyContext(conn, current, new_snap, new_version, fallbacks), plan)
+        self._write_definitions(conn, plan, current, new_version, actor, layer_changes)
+        change = AppliedChange(
+            version=new_version,
+            plan=plan,
+            created=[n for n in plan.definitions if n not in current.entities],
+            changed=[n for n in plan.definitions if n in current.entities],
+            removed=list(plan.removed),
+            actor=actor,
+            snapshot=new_snap,
+        )
+        for hook in self.apply_hooks:
+            hook(conn, change)
+        store.bump_version(conn, version)
+        return new_snap
+
+    def _write_definitions(self, conn, plan, current, version, actor, layer_changes) -> None:
+        now = store.utcnow()
+        lt, et, ht = store.entity_layer, store.entity, store.entity_history
+        for c in layer_changes:
+            conn.execute(lt.delete().where(lt.c.entity == c.entity, lt.c.layer == c.layer))
+            if c.document is not None:
+                conn.execute(lt.insert().values(entity=c.entity, layer=c.layer, source=c.source,
+                                                document=store.dumps(c.document), updated_at=now))
+        ops_by_entity: dict[str, list] = {}
+        for op in plan.operations:
+            ops_by_entity.setdefault(op.entity, []).append(op.as_dict())
+        all_layers = self.layers(conn, list(plan.definitions) + list(plan.removed))
+        for name, defn in plan.definitions.items():
+            existing = conn.execute(sa.select(et.c.revision).where(et.c.name == name)).scalar()
+            revision = (existing or 0) + 1
+            doc = store.dumps(defn.document)
+            values = dict(source=defn.layer, revision=revision, metadata_version=version,
+                          definition=doc, updated_at=now, archived_table=None)
+            if existing is None:
+                conn.execute(et.insert().values(name=name, **values))
+            else:
+                conn.execute(et.update().where(et.c.name == name).values(**values))
+            conn.execute(ht.insert().values(
+                entity=name, revision=revision, metadata_version=version, definition=doc,
+                layers=store.dumps(all_layers.get(name, {})),
+                operations=json.dumps(ops_by_entity.get(name, [])), applied_at=now, applied_by=actor,
+            ))
+        for name in plan.removed:
+            revision = conn.execute(sa.select(et.c.revision).where(et.c.name == name)).scalar() or 0
+            conn.execute(lt.delete().where(lt.c.entity == name))
+            conn.execute(ht.insert().values(
+                entity=name, revision=revision + 1, metadata_version=version, definition=None,
+                layers="{}", operations=json.dumps(ops_by_entity.get(name, [])), applied_at=now,
+                applied_by=actor,
+            ))
+
+    # -- conveniences -------------------------------------------------------------------------
+
+    def apply_documents(
+        self, documents: Iterable[Mapping[str, Any]], *, source: str = "admin", confirm: bool = False,
+        actor: str | None = None, fallbacks: Mapping[str, str] | None = None,
+    ) -> int:
+        plan = self.plan(documents, source=source)
+        return self.apply(plan, confirm=confirm, actor=actor, fallbacks=fallbacks)
+
+    def export_documents(self) -> dict[str, dict[str, Any]]:
+        """Every live entity's layers, for a bundle."""
+        with self.engine.connect() as conn:
+            snap = self.snapshot(conn)
+            layers = self.layers(conn, list(snap.entities))
+            sources = self.sources(conn)
+        return {n: {"source": sources.get(n, "admin"), "layers": layers.get(n, {})} for n in sorted(snap.entities)}
+
+
+def _name_of(doc: Mapping[str, Any]) -> str | None:
+    try:
+        name = doc["x-xrm"]["name"]
+        return name if isinstance(name, str) else None
+    except (KeyError, TypeError):
+        return None
+
+
+def _with_layer(defn: EntityDefinition, layer: str) -> EntityDefinition:
+    from dataclasses import replace
+
+    return replace(defn, layer=layer)
+
+
+__all__ = ["AppliedChange", "LayerChange", "MetadataRegistry", "EXTENSION_PREFIX"]
