@@ -1,0 +1,72 @@
+"""The plugin API: every hook a plugin can implement, in one module.
+
+A plugin is a module or object with functions named after these specs and decorated with
+``xrm.hookimpl``; it is found through the entry-point group ``xrm.plugins`` (the entry-point
+name is the plugin's name). Each hook has its own test in ``tests/plugins/test_hookspecs.py``;
+a hook without a test fails the suite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("xrm")
+hookimpl = pluggy.HookimplMarker("xrm")
+
+
+@hookspec
+def xrm_plugin_info() -> dict[str, Any]:
+    """Describe the plugin: ``{"name": "crm", "label": "CRM", "version": "1.0",
+    "requires": ["party"]}``. ``requires`` lists plugins whose entities this one references.
+
+    Example::
+
+        @hookimpl
+        def xrm_plugin_info():
+            return {"name": "crm", "label": "Customer relationships", "version": "1.0.0"}
+    """
+
+
+@hookspec
+def xrm_entity_definitions() -> list[dict[str, Any]]:
+    """Return the entity definition documents this plugin owns (JSON Schema + ``x-xrm``).
+
+    They become the entities' base layer, owned by this plugin; installing or upgrading the
+    plugin plans and applies them like any other definition change. Use
+    :func:`xrm.core.plugins.load_json_documents` to ship them as JSON files in the package.
+
+    Example::
+
+        @hookimpl
+        def xrm_entity_definitions():
+            return load_json_documents(__package__, "entities")
+    """
+
+
+@hookspec
+def xrm_entity_extensions() -> list[dict[str, Any]]:
+    """Add fields to entities other plugins own. Each item is
+    ``{"entity": "crm.account", "properties": {...}, "required": [...]}``; it becomes the
+    ``ext:<plugin>`` layer of that entity and survives upgrades of the owning plugin.
+
+    Example::
+
+        @hookimpl
+        def xrm_entity_extensions():
+            return [{"entity": "crm.account",
+                     "properties": {"supplier_rating": {"enum": ["A", "B", "C"]}}}]
+    """
+
+
+@hookspec
+def xrm_app_ready(app: Any) -> None:
+    """Called once the application is built (plugins loaded, metadata installed).
+
+    Example::
+
+        @hookimpl
+        def xrm_app_ready(app):
+            app.logger.info("crm plugin ready")
+    """
