@@ -1,0 +1,26 @@
+"""The ``xrm`` command line: a Flask CLI group built on :func:`xrm.create_app`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup
+
+from .entities import entities
+from .setup import init_command, plugins
+
+
+def _create_app():
+    from .. import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
+             help="xRM platform administration.")
+def main() -> None:
+    pass
+
+
+main.add_command(init_command)
+main.add_command(entities)
+main.add_command(plugins)

@@ -1,0 +1,13 @@
+"""The web layer: thin, parse -> call core -> render."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_web(app: Flask) -> None:
+    from .api import api
+    from .errors import register_error_handlers
+
+    app.register_blueprint(api)
+    register_error_handlers(app)
