@@ -178,7 +178,12 @@ class MetadataRegistry:
     ) -> MigrationPlan:
         """Validate and plan. Raises :class:`DefinitionInvalid` with every problem; returns a
         plan whose checked operations carry the counted rows that would not fit."""
-        all_changes = [*self.changes_for_documents(documents, source), *changes]
+        documents = list(documents)
+        # A document without a usable name (or not an object at all) cannot be layered; it is
+        # validated with the batch below, which reports why it is invalid.
+        unnamed = [d for d in documents if _name_of(d) is None]
+        named = [d for d in documents if _name_of(d) is not None]
+        all_changes = [*self.changes_for_documents(named, source), *changes]
         removed = tuple(removed)
         with self.engine.connect() as conn:
             snap = self.snapshot(conn)
@@ -201,7 +206,7 @@ class MetadataRegistry:
             if problems:
                 raise DefinitionInvalid("change", problems)
             existing = {n: d for n, d in snap.definitions.items() if n not in removed}
-            new_defs = check_all(docs, existing)
+            new_defs = check_all([*docs, *unnamed], existing)
             for c in all_changes:
                 if c.layer == BASE:
                     for d in new_defs:

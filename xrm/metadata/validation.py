@@ -54,6 +54,7 @@ def semantic_problems(
         if req not in props:
             add(pointer("required", i), f"required field {req!r} is not defined in properties")
 
+    required = {r for r in doc.get("required", ()) or () if isinstance(r, str)}
     columns: dict[str, str] = {c: "system column" for c in SYSTEM_COLUMNS}
     field_types: dict[str, str] = {}
     for fname, prop in props.items():
@@ -83,7 +84,7 @@ def semantic_problems(
             if col in columns and columns[col] != fname:
                 add(pointer(*base), f"column {col!r} of field {fname!r} collides with {columns[col]}")
             columns[col] = fname
-        _check_type_options(out, base, fname, ftype_name, prop, fx, known, name)
+        _check_type_options(out, base, fname, ftype_name, prop, fx, known, name, fname in required)
         if (fx.get("unique") or fx.get("index")) and not ftype.sortable and ftype_name != "regarding":
             add(pointer(*base, "x-xrm"), f"{ftype_name} fields cannot be unique or indexed")
 
@@ -123,7 +124,7 @@ def _check_index_fields(out, base, fields, field_types) -> None:
             )
 
 
-def _check_type_options(out, base, fname, ftype_name, prop, fx, known, self_name) -> None:
+def _check_type_options(out, base, fname, ftype_name, prop, fx, known, self_name, required) -> None:
     add = lambda ptr, msg: out.append(DefinitionProblem(ptr, msg))  # noqa: E731
     if ftype_name in ("reference", "manytomany"):
         target = fx.get("target")
@@ -131,7 +132,7 @@ def _check_type_options(out, base, fname, ftype_name, prop, fx, known, self_name
             add(pointer(*base, "x-xrm"), f"{ftype_name} field {fname!r} needs x-xrm.target")
         elif target != self_name and target not in known:
             add(pointer(*base, "x-xrm", "target"), f"target entity {target!r} does not exist")
-    if ftype_name == "reference" and fx.get("onDelete") == "setNull" and fname in (prop.get("required") or ()):
+    if ftype_name == "reference" and fx.get("onDelete") == "setNull" and required:
         add(pointer(*base, "x-xrm", "onDelete"), "setNull cannot be used on a required field")
     if ftype_name == "regarding":
         for i, t in enumerate(fx.get("targets", ()) or ()):
@@ -217,6 +218,14 @@ def _subject(doc: Any) -> str:
         return "entity definition"
 
 
+def _entity_name(doc: Any) -> str | None:
+    try:
+        name = doc["x-xrm"]["name"]
+    except (KeyError, TypeError):
+        return None
+    return name if isinstance(name, str) else None
+
+
 def check_all(docs: Iterable[Any], existing: Mapping[str, EntityDefinition]) -> list[EntityDefinition]:
     """Validate a batch that may reference itself; raise once with the problems of every document."""
     docs = list(docs)
@@ -227,12 +236,13 @@ def check_all(docs: Iterable[Any], existing: Mapping[str, EntityDefinition]) -> 
         except (KeyError, TypeError):
             pass
     out, problems, subjects = [], [], []
-    for d in docs:
+    for i, d in enumerate(docs):
         try:
             out.append(check_definition(d, known))
         except DefinitionInvalid as exc:
             subjects.append(exc.subject)
-            name = _subject(d)
+            # In a batch, the pointer is prefixed with the entity the document defines.
+            name = _entity_name(d) or f"document {i + 1}"
             problems += [DefinitionProblem(f"{name}#{p.pointer}" if len(docs) > 1 else p.pointer, p.message) for p in exc.problems]
     if problems:
         raise DefinitionInvalid(", ".join(subjects), problems)
