@@ -44,7 +44,15 @@ def platform(app: Flask) -> Platform:
     return app.extensions["xrm"]
 
 
+def _quiet_fab_logging() -> None:
+    # FAB 5.3 warns for every relationship column of its own security API ("Filter type not
+    # supported") and about the missing first user, which `xrm init` creates: noise, not news.
+    logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)
+    logging.getLogger("flask_appbuilder.security.sqla.manager").setLevel(logging.ERROR)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    _quiet_fab_logging()
     config = dict(config or {})
     extra_plugins = config.pop("PLUGINS", None)
     settings = Settings.load(config)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Run the whole test suite: lint, then the tests on SQLite, then on PostgreSQL.
+#   PostgreSQL: XRM_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test).
+#   With CI=true a missing PostgreSQL fails the run; otherwise that part is skipped with a warning.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$ROOT/scripts/bootstrap.sh" test
+cd "$ROOT"
+PY=.venv/bin/python
+export XRM_TEST_POSTGRES_URL="${XRM_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
+
+echo "==> ruff"
+.venv/bin/ruff check xrm plugins tests bench
+
+echo "==> tests on SQLite"
+XRM_TEST_DATABASE=sqlite $PY -m pytest -n 2 -q "$@"
+
+if [ "${CI:-}" = "true" ] || $PY - <<'PYEOF'
+import os, sys, sqlalchemy as sa
+try:
+    sa.create_engine(os.environ["XRM_TEST_POSTGRES_URL"]).connect().close()
+except Exception as exc:
+    print(f"PostgreSQL unreachable ({exc.__class__.__name__}); skipping the PostgreSQL run", file=sys.stderr)
+    sys.exit(1)
+PYEOF
+then
+  echo "==> tests on PostgreSQL"
+  XRM_TEST_DATABASE=postgresql $PY -m pytest -n 2 -q "$@"
+fi

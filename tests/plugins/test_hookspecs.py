@@ -1,0 +1,108 @@
+"""Every hook in xrm.core.plugins.hookspecs has a test here, named test_hook_<hook name>.
+
+``test_every_hook_has_a_test`` fails when a hook is added without one (a datasette habit).
+Plugins are registered per test through the application factory, never globally.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from xrm.core.plugins import PluginError, create_plugin_manager, hookimpl, hookspecs, plugin_layer_changes
+
+
+def hook_names() -> list[str]:
+    return sorted(n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("xrm_"))
+
+
+def test_every_hook_has_a_test():
+    module = sys.modules[__name__]
+    missing = [h for h in hook_names() if not hasattr(module, f"test_hook_{h}")]
+    assert missing == [], f"hooks without a test: {missing}"
+
+
+def test_a_misspelled_hook_fails_at_start_up():
+    class Typo:
+        @hookimpl
+        def xrm_entity_definiton(self):  # misspelled on purpose
+            return []
+
+    with pytest.raises(Exception, match="xrm_entity_definiton"):
+        create_plugin_manager(discover=False, extra={"typo": Typo()})
+
+
+class Shop:
+    @hookimpl
+    def xrm_plugin_info(self):
+        return {"name": "shop", "label": "Shop", "version": "1.2.3"}
+
+    @hookimpl
+    def xrm_entity_definitions(self):
+        return [{"x-xrm": {"name": "shop.product"}, "required": ["title"],
+                 "properties": {"title": {"type": "string"}}}]
+
+
+class Reviews:
+    @hookimpl
+    def xrm_entity_extensions(self):
+        return [{"entity": "shop.product", "properties": {"stars": {"type": "integer", "minimum": 1, "maximum": 5}}}]
+
+
+def test_hook_xrm_plugin_info():
+    pm = create_plugin_manager(discover=False, extra={"shop": Shop()})
+    assert pm.hook.xrm_plugin_info() == [{"name": "shop", "label": "Shop", "version": "1.2.3"}]
+
+
+def test_hook_xrm_entity_definitions(make_app):
+    app = make_app(plugins={"shop": Shop()})
+    p = app.extensions["xrm"]
+    p.registry.apply(p.registry.plan(changes=plugin_layer_changes(p.plugins)))
+    snap = p.registry.snapshot()
+    assert snap.entity("shop.product").definition.layer == "plugin:shop"
+    with p.engine.connect() as conn:
+        assert sa.inspect(conn).has_table("shop_product")
+
+
+def test_hook_xrm_entity_extensions(make_app):
+    app = make_app(plugins={"shop": Shop(), "reviews": Reviews()})
+    p = app.extensions["xrm"]
+    changes = plugin_layer_changes(p.plugins)
+    assert {(c.entity, c.layer, c.source) for c in changes} == {
+        ("shop.product", "base", "plugin:shop"),
+        ("shop.product", "ext:reviews", "plugin:reviews"),
+    }
+    p.registry.apply(p.registry.plan(changes=changes))
+    fields = [f.name for f in p.registry.snapshot().entity("shop.product").definition.fields]
+    assert fields == ["title", "stars"]
+
+
+def test_hook_xrm_app_ready(make_app):
+    seen = []
+
+    class Ready:
+        @hookimpl
+        def xrm_app_ready(self, app):
+            seen.append(app.name)
+
+    make_app(plugins={"ready": Ready()})
+    assert seen == ["xrm"]
+
+
+def test_an_extension_without_entity_is_a_clear_plugin_error():
+    class Broken:
+        @hookimpl
+        def xrm_entity_extensions(self):
+            return [{"properties": {}}]
+
+    pm = create_plugin_manager(discover=False, extra={"broken": Broken()})
+    with pytest.raises(PluginError, match="broken"):
+        plugin_layer_changes(pm)
+
+
+def test_deny_list_skips_a_plugin():
+    pm = create_plugin_manager(discover=False, deny=("shop",), extra={"shop": Shop()})
+    assert pm.get_plugin("shop") is None

@@ -1,0 +1,86 @@
+"""The metadata read API: served for runtime entities without restart, problem+json errors."""
+
+from __future__ import annotations
+
+ACCOUNT = {"x-xrm": {"name": "crm.account"}, "properties": {"name": {"type": "string"}}}
+
+
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_meta_schema_is_published(app):
+    res = app.test_client().get("/api/v1/meta/schemas/entity")
+    assert res.status_code == 200
+    assert res.json["$id"] == "urn:xrm:schema:entity"
+
+
+def test_entity_list_requires_login_and_answers_problem_json(app):
+    res = app.test_client().get("/api/v1/meta/entities")
+    assert res.status_code == 401
+    assert res.mimetype == "application/problem+json"
+    assert res.json["status"] == 401
+
+
+def test_an_entity_applied_after_start_up_is_served_on_the_next_request(app, admin_token):
+    client = app.test_client()
+    before = client.get("/api/v1/meta/entities", headers=auth(admin_token)).json
+    app.extensions["xrm"].registry.apply_documents([ACCOUNT])
+    res = client.get("/api/v1/meta/entities", headers=auth(admin_token))
+    assert [e["name"] for e in res.json["items"]] == ["crm.account"]
+    assert res.json["version"] == before["version"] + 1
+    assert res.headers["X-Xrm-Metadata-Version"] == str(before["version"] + 1)
+    one = client.get("/api/v1/meta/entities/crm.account", headers=auth(admin_token))
+    assert one.status_code == 200
+    assert one.json["definition"]["x-xrm"]["name"] == "crm.account"
+    assert one.json["recordSchema"]["properties"]["name"]["type"] == ["string", "null"]
+
+
+def test_unknown_entity_is_a_404_problem(app, admin_token):
+    res = app.test_client().get("/api/v1/meta/entities/crm.nothing", headers=auth(admin_token))
+    assert res.status_code == 404
+    assert "crm.nothing" in res.json["detail"]
+
+
+def test_applying_an_entity_creates_its_permissions_for_the_admin_role(app):
+    import sqlalchemy as sa
+
+    app.extensions["xrm"].registry.apply_documents([ACCOUNT])
+    with app.extensions["xrm"].engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT p.name FROM ab_permission_view pv JOIN ab_permission p ON p.id = pv.permission_id "
+            "JOIN ab_view_menu v ON v.id = pv.view_menu_id "
+            "JOIN ab_permission_view_role pvr ON pvr.permission_view_id = pv.id "
+            "JOIN ab_role r ON r.id = pvr.role_id WHERE v.name = 'Entity:crm.account' AND r.name = 'Admin'"
+        )).scalars().all()
+    assert sorted(rows) == sorted(f"can_{a}" for a in ("read", "create", "update", "delete", "import", "export"))
+
+
+def test_fab_security_cleanup_keeps_entity_permissions(make_app):
+    import sqlalchemy as sa
+
+    app = make_app(FAB_UPDATE_PERMS=True)
+    app.extensions["xrm"].registry.apply_documents([ACCOUNT])
+    with app.app_context():
+        app.appbuilder.security_cleanup()
+    with app.extensions["xrm"].engine.connect() as conn:
+        n = conn.execute(sa.text("SELECT count(*) FROM ab_view_menu WHERE name = 'Entity:crm.account'")).scalar()
+    assert n == 1
+
+
+def test_permission_rows_roll_back_with_a_failed_apply(app):
+    import pytest
+    import sqlalchemy as sa
+
+    registry = app.extensions["xrm"].registry
+
+    def boom(conn, change):
+        raise RuntimeError("injected failure after the DDL")
+
+    registry.apply_hooks.append(boom)
+    with pytest.raises(RuntimeError):
+        registry.apply_documents([ACCOUNT])
+    with app.extensions["xrm"].engine.connect() as conn:
+        n = conn.execute(sa.text("SELECT count(*) FROM ab_view_menu WHERE name = 'Entity:crm.account'")).scalar()
+        assert n == 0
+        assert not sa.inspect(conn).has_table("crm_account")
