@@ -44,7 +44,9 @@ def pytest_sessionstart(session):
     if BACKEND == "postgresql":
         problem = _postgres_reachable()
         if problem and IN_CI:
-            raise pytest.UsageError(f"CI=true and PostgreSQL at {POSTGRES_URL} is unreachable: {problem}")
+            raise pytest.UsageError(
+                f"CI=true and PostgreSQL at {POSTGRES_URL} is unreachable: {problem}"
+            )
         session.config._xrm_pg_problem = problem
 
 
@@ -95,19 +97,21 @@ def make_app(database_url, tmp_path):
     def build(plugins: dict | None = None, allow: tuple[str, ...] = (), **config):
         from xrm import create_app
 
-        app = create_app({
-            "DATABASE_URL": database_url,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "PLUGINS_ALLOW": allow,
-            "PLUGINS": plugins or {},
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-            # FAB's permission sync commits ~200 times on a fresh database; tests that need
-            # FAB's own view permissions turn it back on.
-            "FAB_UPDATE_PERMS": False,
-            **config,
-        })
+        app = create_app(
+            {
+                "DATABASE_URL": database_url,
+                "INSTANCE_PATH": str(tmp_path / "instance"),
+                "SECRET_KEY": "test-secret-key-not-for-production",
+                "PLUGINS_ALLOW": allow,
+                "PLUGINS": plugins or {},
+                "TESTING": True,
+                "WTF_CSRF_ENABLED": False,
+                # FAB's permission sync commits ~200 times on a fresh database; tests that need
+                # FAB's own view permissions turn it back on.
+                "FAB_UPDATE_PERMS": False,
+                **config,
+            }
+        )
         apps.append(app)
         return app
 
@@ -131,7 +135,14 @@ def admin_token(app):
     """A JWT of a freshly created administrator."""
     with app.app_context():
         sm = app.appbuilder.sm
-        sm.add_user("admin", "Admin", "User", "admin@example.org", sm.find_role("Admin"), password=ADMIN_PASSWORD)
+        sm.add_user(
+            "admin",
+            "Admin",
+            "User",
+            "admin@example.org",
+            sm.find_role("Admin"),
+            password=ADMIN_PASSWORD,
+        )
     res = app.test_client().post(
         "/api/v1/security/login",
         json={"username": "admin", "password": ADMIN_PASSWORD, "provider": "db"},

@@ -48,27 +48,52 @@ def wait_ready(port, proc, deadline=30.0):
 
 
 @pytest.mark.slow
-def test_a_change_applied_by_one_process_is_served_by_the_others_on_their_next_request(database_url, tmp_path):
-    env = {**os.environ, "XRM_DATABASE_URL": database_url, "XRM_INSTANCE_PATH": str(tmp_path / "i"),
-           "XRM_SECRET_KEY": "coherence-test", "XRM_PLUGINS_ALLOW": "none"}
-    subprocess.run([XRM, "init", "--admin-password", "pw-coherence"], env=env, check=True, capture_output=True)
+def test_a_change_applied_by_one_process_is_served_by_the_others_on_their_next_request(
+    database_url, tmp_path
+):
+    env = {
+        **os.environ,
+        "XRM_DATABASE_URL": database_url,
+        "XRM_INSTANCE_PATH": str(tmp_path / "i"),
+        "XRM_SECRET_KEY": "coherence-test",
+        "XRM_PLUGINS_ALLOW": "none",
+    }
+    subprocess.run(
+        [XRM, "init", "--admin-password", "pw-coherence"], env=env, check=True, capture_output=True
+    )
     ports = [free_port(), free_port()]
     servers = [
-        subprocess.Popen([XRM, "run", "--port", str(p), "--no-reload"], env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [XRM, "run", "--port", str(p), "--no-reload"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         for p in ports
     ]
     try:
         for port, proc in zip(ports, servers, strict=True):
             wait_ready(port, proc)
-        tokens = [call(p, "/api/v1/security/login", body={"username": "admin", "password": "pw-coherence",
-                                                           "provider": "db"})["access_token"] for p in ports]
+        tokens = [
+            call(
+                p,
+                "/api/v1/security/login",
+                body={"username": "admin", "password": "pw-coherence", "provider": "db"},
+            )["access_token"]
+            for p in ports
+        ]
         before = [call(p, "/api/v1/meta/entities", t) for p, t in zip(ports, tokens, strict=True)]
         assert all(b["items"] == [] for b in before)
 
         doc = tmp_path / "ticket.json"
-        doc.write_text(json.dumps({"x-xrm": {"name": "help.ticket"}, "properties": {"subject": {"type": "string"}}}))
-        subprocess.run([XRM, "entities", "apply", str(doc)], env=env, check=True, capture_output=True)
+        doc.write_text(
+            json.dumps(
+                {"x-xrm": {"name": "help.ticket"}, "properties": {"subject": {"type": "string"}}}
+            )
+        )
+        subprocess.run(
+            [XRM, "entities", "apply", str(doc)], env=env, check=True, capture_output=True
+        )
 
         for port, token, old in zip(ports, tokens, before, strict=True):
             now = call(port, "/api/v1/meta/entities", token)

@@ -62,7 +62,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=db_url.render_as_string(hide_password=False),
         SQLALCHEMY_TRACK_MODIFICATIONS=False,
-        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 30}} if db_url.drivername.startswith("sqlite") else {},
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 30}}
+        if db_url.drivername.startswith("sqlite")
+        else {},
         AUTH_TYPE=AUTH_DB,
         AUTH_ROLE_ADMIN="Admin",
         AUTH_ROLE_PUBLIC="Public",

@@ -35,13 +35,23 @@ class Settings:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    def load(
+        cls, overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+    ) -> Settings:
         env = os.environ if env is None else env
         o = dict(overrides or {})
-        instance = Path(o.pop("INSTANCE_PATH", None) or env.get("XRM_INSTANCE_PATH") or Path.cwd() / "instance")
+        instance = Path(
+            o.pop("INSTANCE_PATH", None) or env.get("XRM_INSTANCE_PATH") or Path.cwd() / "instance"
+        )
         instance.mkdir(parents=True, exist_ok=True)
-        url = o.pop("DATABASE_URL", None) or env.get("XRM_DATABASE_URL") or f"sqlite:///{instance / 'xrm.sqlite'}"
-        secret = o.pop("SECRET_KEY", None) or env.get("XRM_SECRET_KEY") or _instance_secret(instance)
+        url = (
+            o.pop("DATABASE_URL", None)
+            or env.get("XRM_DATABASE_URL")
+            or f"sqlite:///{instance / 'xrm.sqlite'}"
+        )
+        secret = (
+            o.pop("SECRET_KEY", None) or env.get("XRM_SECRET_KEY") or _instance_secret(instance)
+        )
         allow = o.pop("PLUGINS_ALLOW", None)
         allow = tuple(allow) if allow is not None else _names(env.get("XRM_PLUGINS_ALLOW"))
         deny = tuple(o.pop("PLUGINS_DENY", None) or _names(env.get("XRM_PLUGINS_DENY")) or ())

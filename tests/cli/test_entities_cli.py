@@ -9,7 +9,10 @@ from click.testing import CliRunner
 
 from xrm.cli import main
 
-ACCOUNT = {"x-xrm": {"name": "crm.account"}, "properties": {"name": {"type": "string"}, "size": {"type": "string"}}}
+ACCOUNT = {
+    "x-xrm": {"name": "crm.account"},
+    "properties": {"name": {"type": "string"}, "size": {"type": "string"}},
+}
 
 
 @pytest.fixture
@@ -51,7 +54,11 @@ def test_apply_then_list_and_show(cli, tmp_path):
 
 
 def test_invalid_definition_exits_2_with_every_problem(cli, tmp_path):
-    bad = {"x-xrm": {"name": "Bad Name"}, "required": ["nope"], "properties": {"id": {"type": "string"}}}
+    bad = {
+        "x-xrm": {"name": "Bad Name"},
+        "required": ["nope"],
+        "properties": {"id": {"type": "string"}},
+    }
     res = cli("entities", "apply", write(tmp_path, bad))
     assert res.exit_code == 2
     assert "/x-xrm/name" in res.output

@@ -21,8 +21,12 @@ def test_crm_definitions_install_and_a_contact_can_be_created(make_app):
     p = app.extensions["xrm"]
     p.registry.apply(p.registry.plan(changes=plugin_layer_changes(p.plugins)))
     with p.engine.begin() as conn:
-        acc = p.records.create(conn, SYSTEM, "crm.account", {"name": "Acme", "annual_revenue": 125000})
-        con = p.records.create(conn, SYSTEM, "crm.contact", {"last_name": "Doe", "account": acc["id"]})
+        acc = p.records.create(
+            conn, SYSTEM, "crm.account", {"name": "Acme", "annual_revenue": 125000}
+        )
+        con = p.records.create(
+            conn, SYSTEM, "crm.contact", {"last_name": "Doe", "account": acc["id"]}
+        )
     assert acc["account_number"] == "ACC-00001"
     assert acc["annual_revenue"] == {"amount": "125000.00", "currency": "EUR"}
     assert con["do_not_email"] is False

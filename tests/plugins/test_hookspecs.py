@@ -12,11 +12,19 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from xrm.core.plugins import PluginError, create_plugin_manager, hookimpl, hookspecs, plugin_layer_changes
+from xrm.core.plugins import (
+    PluginError,
+    create_plugin_manager,
+    hookimpl,
+    hookspecs,
+    plugin_layer_changes,
+)
 
 
 def hook_names() -> list[str]:
-    return sorted(n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("xrm_"))
+    return sorted(
+        n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("xrm_")
+    )
 
 
 def test_every_hook_has_a_test():
@@ -42,14 +50,24 @@ class Shop:
 
     @hookimpl
     def xrm_entity_definitions(self):
-        return [{"x-xrm": {"name": "shop.product"}, "required": ["title"],
-                 "properties": {"title": {"type": "string"}}}]
+        return [
+            {
+                "x-xrm": {"name": "shop.product"},
+                "required": ["title"],
+                "properties": {"title": {"type": "string"}},
+            }
+        ]
 
 
 class Reviews:
     @hookimpl
     def xrm_entity_extensions(self):
-        return [{"entity": "shop.product", "properties": {"stars": {"type": "integer", "minimum": 1, "maximum": 5}}}]
+        return [
+            {
+                "entity": "shop.product",
+                "properties": {"stars": {"type": "integer", "minimum": 1, "maximum": 5}},
+            }
+        ]
 
 
 def test_hook_xrm_plugin_info():

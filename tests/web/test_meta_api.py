@@ -47,13 +47,21 @@ def test_applying_an_entity_creates_its_permissions_for_the_admin_role(app):
 
     app.extensions["xrm"].registry.apply_documents([ACCOUNT])
     with app.extensions["xrm"].engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT p.name FROM ab_permission_view pv JOIN ab_permission p ON p.id = pv.permission_id "
-            "JOIN ab_view_menu v ON v.id = pv.view_menu_id "
-            "JOIN ab_permission_view_role pvr ON pvr.permission_view_id = pv.id "
-            "JOIN ab_role r ON r.id = pvr.role_id WHERE v.name = 'Entity:crm.account' AND r.name = 'Admin'"
-        )).scalars().all()
-    assert sorted(rows) == sorted(f"can_{a}" for a in ("read", "create", "update", "delete", "import", "export"))
+        rows = (
+            conn.execute(
+                sa.text(
+                    "SELECT p.name FROM ab_permission_view pv JOIN ab_permission p ON p.id = pv.permission_id "
+                    "JOIN ab_view_menu v ON v.id = pv.view_menu_id "
+                    "JOIN ab_permission_view_role pvr ON pvr.permission_view_id = pv.id "
+                    "JOIN ab_role r ON r.id = pvr.role_id WHERE v.name = 'Entity:crm.account' AND r.name = 'Admin'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert sorted(rows) == sorted(
+        f"can_{a}" for a in ("read", "create", "update", "delete", "import", "export")
+    )
 
 
 def test_fab_security_cleanup_keeps_entity_permissions(make_app):
@@ -64,7 +72,9 @@ def test_fab_security_cleanup_keeps_entity_permissions(make_app):
     with app.app_context():
         app.appbuilder.security_cleanup()
     with app.extensions["xrm"].engine.connect() as conn:
-        n = conn.execute(sa.text("SELECT count(*) FROM ab_view_menu WHERE name = 'Entity:crm.account'")).scalar()
+        n = conn.execute(
+            sa.text("SELECT count(*) FROM ab_view_menu WHERE name = 'Entity:crm.account'")
+        ).scalar()
     assert n == 1
 
 
@@ -81,6 +91,8 @@ def test_permission_rows_roll_back_with_a_failed_apply(app):
     with pytest.raises(RuntimeError):
         registry.apply_documents([ACCOUNT])
     with app.extensions["xrm"].engine.connect() as conn:
-        n = conn.execute(sa.text("SELECT count(*) FROM ab_view_menu WHERE name = 'Entity:crm.account'")).scalar()
+        n = conn.execute(
+            sa.text("SELECT count(*) FROM ab_view_menu WHERE name = 'Entity:crm.account'")
+        ).scalar()
         assert n == 0
         assert not sa.inspect(conn).has_table("crm_account")

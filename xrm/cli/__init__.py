@@ -15,8 +15,12 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
-             help="xRM platform administration.")
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_default_commands=True,
+    help="xRM platform administration.",
+)
 def main() -> None:
     pass
 

@@ -72,6 +72,9 @@ def confirm_plan(plan: MigrationPlan, yes: bool) -> bool:
     if plan.risk is Risk.SAFE or yes:
         return True
     if not sys.stdin.isatty():
-        click.echo("The plan has checked or destructive operations; run again with --yes to apply.", err=True)
+        click.echo(
+            "The plan has checked or destructive operations; run again with --yes to apply.",
+            err=True,
+        )
         return False
     return click.confirm(f"Apply this {plan.risk.value} plan?", default=False)

@@ -43,7 +43,9 @@ def _fallbacks(values: tuple[str, ...]) -> dict[str, str]:
     for v in values:
         key, sep, what = v.partition("=")
         if not sep or what != "null":
-            raise click.BadParameter(f"{v!r}: expected <entity>.<field>=null", param_hint="--fallback")
+            raise click.BadParameter(
+                f"{v!r}: expected <entity>.<field>=null", param_hint="--fallback"
+            )
         out[key] = what
     return out
 
@@ -64,8 +66,12 @@ def plan_entities(paths: tuple[str, ...], as_json: bool) -> None:
 
 @entities.command("apply")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--yes", is_flag=True, help="Apply checked and destructive operations without asking.")
-@click.option("--fallback", multiple=True, help="<entity>.<field>=null: rows that do not convert become null.")
+@click.option(
+    "--yes", is_flag=True, help="Apply checked and destructive operations without asking."
+)
+@click.option(
+    "--fallback", multiple=True, help="<entity>.<field>=null: rows that do not convert become null."
+)
 @with_appcontext
 @fail_on_metadata_error
 def apply_entities(paths: tuple[str, ...], yes: bool, fallback: tuple[str, ...]) -> None:
@@ -88,7 +94,9 @@ def apply_entities(paths: tuple[str, ...], yes: bool, fallback: tuple[str, ...])
 def history(name: str) -> None:
     for rev in platform().registry.history(name):
         ops = ", ".join(o["description"] for o in rev["operations"]) or "no schema change"
-        click.echo(f"  r{rev['revision']} v{rev['metadataVersion']} {rev['appliedAt']} by {rev['appliedBy']}: {ops}")
+        click.echo(
+            f"  r{rev['revision']} v{rev['metadataVersion']} {rev['appliedAt']} by {rev['appliedBy']}: {ops}"
+        )
 
 
 @entities.command("export")
@@ -105,7 +113,9 @@ def export_entities(folder: str) -> None:
 
 @entities.command("import")
 @click.argument("folder")
-@click.option("--yes", is_flag=True, help="Apply checked and destructive operations without asking.")
+@click.option(
+    "--yes", is_flag=True, help="Apply checked and destructive operations without asking."
+)
 @with_appcontext
 @fail_on_metadata_error
 def import_entities(folder: str, yes: bool) -> None:
@@ -130,7 +140,9 @@ def import_entities(folder: str, yes: bool) -> None:
 @with_appcontext
 def purge(name: str, field: str | None, yes: bool) -> None:
     """Drop the archived data of removed fields of NAME (or of one FIELD) for good."""
-    if not yes and not click.confirm(f"Permanently delete archived data of {name}{'.' + field if field else ''}?"):
+    if not yes and not click.confirm(
+        f"Permanently delete archived data of {name}{'.' + field if field else ''}?"
+    ):
         sys.exit(1)
     engine = platform().engine
     with engine.connect() as conn:

@@ -48,14 +48,21 @@ def ensure_admin(username: str, email: str, password: str | None) -> None:
         click.echo(f"  password (shown once): {password}")
 
 
-@click.command("init", help="Create the database schema, install plugin definitions, create the first administrator.")
+@click.command(
+    "init",
+    help="Create the database schema, install plugin definitions, create the first administrator.",
+)
 @click.option("--admin-username", default="admin", show_default=True)
 @click.option("--admin-email", default="admin@example.org", show_default=True)
 @click.option("--admin-password", default=None, help="Default: a random password printed once.")
-@click.option("--yes", is_flag=True, help="Apply checked/destructive plugin changes without asking.")
+@click.option(
+    "--yes", is_flag=True, help="Apply checked/destructive plugin changes without asking."
+)
 @with_appcontext
 @fail_on_metadata_error
-def init_command(admin_username: str, admin_email: str, admin_password: str | None, yes: bool) -> None:
+def init_command(
+    admin_username: str, admin_email: str, admin_password: str | None, yes: bool
+) -> None:
     p = platform()
     p.registry.install()
     click.echo(f"Database ready: {p.engine.url.render_as_string(hide_password=True)}")

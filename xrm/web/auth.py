@@ -25,5 +25,9 @@ def current_actor() -> Actor:
     if user is None or not user.is_active:
         raise Unauthorized("log in first: POST /api/v1/security/login")
     roles = tuple(r.name for r in user.roles)
-    return Actor(user_id=user.id, username=user.username, roles=roles,
-                 is_admin=current_app.config.get("AUTH_ROLE_ADMIN", "Admin") in roles)
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        roles=roles,
+        is_admin=current_app.config.get("AUTH_ROLE_ADMIN", "Admin") in roles,
+    )

@@ -31,7 +31,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DefinitionInvalid)
     def _invalid(exc: DefinitionInvalid):
-        return problem(exc.status, exc.title, str(exc).splitlines()[0], errors=[p.as_dict() for p in exc.problems])
+        return problem(
+            exc.status,
+            exc.title,
+            str(exc).splitlines()[0],
+            errors=[p.as_dict() for p in exc.problems],
+        )
 
     @app.errorhandler(PlanRefused)
     def _refused(exc: PlanRefused):
@@ -58,4 +63,6 @@ def register_error_handlers(app: Flask) -> None:
     @api_only
     def _unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged")
+        return problem(
+            500, "Internal Server Error", "an unexpected error occurred; it has been logged"
+        )

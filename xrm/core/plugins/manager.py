@@ -64,7 +64,9 @@ def _call_one(pm: pluggy.PluginManager, name: str, hook: str) -> list:
     return out
 
 
-def plugin_layer_changes(pm: pluggy.PluginManager, names: Iterable[str] | None = None) -> list[LayerChange]:
+def plugin_layer_changes(
+    pm: pluggy.PluginManager, names: Iterable[str] | None = None
+) -> list[LayerChange]:
     """The definition layers plugins contribute: base layers and extensions."""
     changes = []
     for name in names if names is not None else plugin_names(pm):
@@ -73,7 +75,9 @@ def plugin_layer_changes(pm: pluggy.PluginManager, names: Iterable[str] | None =
             try:
                 entity = doc["x-xrm"]["name"]
             except (KeyError, TypeError):
-                raise PluginError(f"plugin {name!r} returned a definition without x-xrm.name") from None
+                raise PluginError(
+                    f"plugin {name!r} returned a definition without x-xrm.name"
+                ) from None
             changes.append(LayerChange(entity, BASE, source, doc))
         for ext in _call_one(pm, name, "xrm_entity_extensions"):
             ext = dict(ext)
@@ -93,5 +97,7 @@ def load_json_documents(package: str, folder: str = "entities") -> list[dict[str
             try:
                 docs.append(json.loads(item.read_text(encoding="utf-8")))
             except ValueError as exc:
-                raise PluginError(f"{package}/{folder}/{item.name} is not valid JSON: {exc}") from None
+                raise PluginError(
+                    f"{package}/{folder}/{item.name} is not valid JSON: {exc}"
+                ) from None
     return docs

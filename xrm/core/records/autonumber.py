@@ -40,7 +40,9 @@ def render(fmt: str, today: dt.date, seq: int | None) -> str:
 def next_value(conn: sa.Connection, key: str) -> int:
     seq = store.sequence
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    conn.execute(insert(seq).values(key=key, value=0).on_conflict_do_nothing(index_elements=["key"]))
+    conn.execute(
+        insert(seq).values(key=key, value=0).on_conflict_do_nothing(index_elements=["key"])
+    )
     return conn.execute(
         seq.update().where(seq.c.key == key).values(value=seq.c.value + 1).returning(seq.c.value)
     ).scalar_one()

@@ -41,7 +41,9 @@ def _get_or_create(conn: sa.Connection, table: sa.Table, **values) -> int:
     return conn.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
 
 
-def ensure_entity_permissions(conn: sa.Connection, entity: str, admin_role: str = ADMIN_ROLE) -> list[int]:
+def ensure_entity_permissions(
+    conn: sa.Connection, entity: str, admin_role: str = ADMIN_ROLE
+) -> list[int]:
     """Create the entity's permission/view-menu pairs (idempotent) and grant them to Admin."""
     view_id = _get_or_create(conn, view_menu_t, name=entity_view_name(entity))
     role_id = conn.execute(sa.select(role_t.c.id).where(role_t.c.name == admin_role)).scalar()
@@ -58,7 +60,11 @@ def ensure_entity_permissions(conn: sa.Connection, entity: str, admin_role: str 
                 )
             ).scalar()
             if exists is None:
-                conn.execute(assoc_permissionview_role.insert().values(permission_view_id=pv_id, role_id=role_id))
+                conn.execute(
+                    assoc_permissionview_role.insert().values(
+                        permission_view_id=pv_id, role_id=role_id
+                    )
+                )
     return ids
 
 
@@ -69,7 +75,11 @@ def remove_entity_permissions(conn: sa.Connection, entity: str) -> None:
     if view_id is None:
         return
     pv_ids = sa.select(permission_view_t.c.id).where(permission_view_t.c.view_menu_id == view_id)
-    conn.execute(assoc_permissionview_role.delete().where(assoc_permissionview_role.c.permission_view_id.in_(pv_ids)))
+    conn.execute(
+        assoc_permissionview_role.delete().where(
+            assoc_permissionview_role.c.permission_view_id.in_(pv_ids)
+        )
+    )
     conn.execute(permission_view_t.delete().where(permission_view_t.c.view_menu_id == view_id))
     conn.execute(view_menu_t.delete().where(view_menu_t.c.id == view_id))
 
