@@ -135,7 +135,9 @@ def _convert_rows(conn, table: sa.Table, old: FieldSpec, new: FieldSpec) -> Iter
     value with the new field's own rules (the same code the API uses)."""
     old_t, new_t = FIELD_TYPES[old.type], FIELD_TYPES[new.type]
     cols = [table.c[c] for c in old_t.column_names(old)]
-    q = sa.select(table.c.id, *cols).where(sa.or_(*(c.is_not(None) for c in cols))).order_by(table.c.id)
+    q = sa.select(table.c.id, *cols).order_by(table.c.id)
+    if not new.required:  # a required field must also report the rows without a value
+        q = q.where(sa.or_(*(c.is_not(None) for c in cols)))
     for row in conn.execute(q).yield_per(BATCH):
         value = old_t.from_row(old, row._mapping)
         if value is None:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from .errors import DefinitionProblem
 from .fieldtypes import CONVERSIONS, FIELD_TYPES
+from .fieldtypes.scalars import DEFAULT_TEXT_LENGTH
 from .model import EntityDefinition, FieldSpec, thaw
 from .validation import pointer
 
@@ -340,6 +341,8 @@ def _plan_field_change(entity: str, old: FieldSpec, new: FieldSpec, problems: li
                 tightened |= not set(a or ()) <= set(b or ())
             elif key == "maxLength":
                 column_change |= new.type == "text"
+                if new.type == "text":  # no maxLength means the default length, not unlimited
+                    a, b = a or DEFAULT_TEXT_LENGTH, b or DEFAULT_TEXT_LENGTH
                 tightened |= b is not None and (a is None or b < a)
             else:
                 tightened |= b is not None

@@ -119,6 +119,11 @@ class MetadataRegistry:
             out.setdefault(r.entity, {})[r.layer] = json.loads(r.document)
         return out
 
+    def _layer_sources(self, conn: sa.Connection, entities: Iterable[str]) -> dict[tuple[str, str], str]:
+        lt = store.entity_layer
+        rows = conn.execute(sa.select(lt.c.entity, lt.c.layer, lt.c.source).where(lt.c.entity.in_(list(entities))))
+        return {(r.entity, r.layer): r.source for r in rows}
+
     def sources(self, conn: sa.Connection) -> dict[str, str]:
         return dict(conn.execute(sa.select(store.entity_layer.c.entity, store.entity_layer.c.source)
                                  .where(store.entity_layer.c.layer == BASE)).all())
@@ -189,6 +194,10 @@ class MetadataRegistry:
             snap = self.snapshot(conn)
             touched = {c.entity for c in all_changes}
             layers = self.layers(conn, touched)
+            # A change that puts a layer exactly as it is stored changes nothing: dropping it
+            # makes planning the same documents again an empty plan that keeps the version.
+            stored_sources = self._layer_sources(conn, touched)
+            all_changes = [c for c in all_changes if not _is_noop(c, layers, stored_sources)]
             for c in all_changes:
                 if c.document is None:
                     layers.get(c.entity, {}).pop(c.layer, None)
@@ -217,7 +226,12 @@ class MetadataRegistry:
                 if d.name in snap.definitions and d.layer == "admin" and snap.definitions[d.name].layer != "admin":
                     d = _with_layer(d, snap.definitions[d.name].layer)
                 new_map[d.name] = d
-            plan = plan_changes(existing, new_map, removed, base_version=snap.version)
+            # The entities to archive must be planned against the current definitions.
+            plan = plan_changes(snap.definitions, new_map, removed, base_version=snap.version)
+            # An entity with neither operations nor a changed layer gets no new revision.
+            layered = {c.entity for c in all_changes}
+            planned = {op.entity for op in plan.operations}
+            plan.definitions = {n: d for n, d in plan.definitions.items() if n in layered | planned}
             plan.layer_changes = all_changes  # type: ignore[attr-defined]
             plan.checks = check_plan(conn, plan, snap)
         return plan
@@ -363,6 +377,14 @@ def _name_of(doc: Mapping[str, Any]) -> str | None:
         return name if isinstance(name, str) else None
     except (KeyError, TypeError):
         return None
+
+
+def _is_noop(change: LayerChange, stored: Mapping[str, Mapping[str, Any]],
+             sources: Mapping[tuple[str, str], str]) -> bool:
+    current = stored.get(change.entity, {}).get(change.layer)
+    if change.document is None:
+        return current is None
+    return current == thaw(change.document) and sources.get((change.entity, change.layer)) == change.source
 
 
 def _with_layer(defn: EntityDefinition, layer: str) -> EntityDefinition:
