@@ -96,3 +96,80 @@ def test_permission_rows_roll_back_with_a_failed_apply(app):
         ).scalar()
         assert n == 0
         assert not sa.inspect(conn).has_table("crm_account")
+
+
+def test_plan_endpoint_is_a_dry_run(app, admin_token):
+    client = app.test_client()
+    res = client.post(
+        "/api/v1/meta/plan", json={"definitions": [ACCOUNT]}, headers=auth(admin_token)
+    )
+    assert res.status_code == 200
+    assert [op["op"] for op in res.json["operations"]] == ["create_entity"]
+    assert client.get("/api/v1/meta/entities", headers=auth(admin_token)).json["items"] == []
+
+
+def test_apply_endpoint_reports_every_problem_with_pointers(app, admin_token):
+    bad = {
+        "x-xrm": {"name": "crm.account", "titleField": "nope"},
+        "properties": {"n": {"type": "integer", "maxLength": 3}},
+    }
+    res = app.test_client().post(
+        "/api/v1/meta/apply", json={"definitions": [bad]}, headers=auth(admin_token)
+    )
+    assert res.status_code == 422
+    assert res.mimetype == "application/problem+json"
+    assert {e["pointer"] for e in res.json["errors"]} == {
+        "/properties/n/maxLength",
+        "/x-xrm/titleField",
+    }
+
+
+def test_apply_endpoint_needs_confirmation_for_destructive_changes(app, admin_token):
+    client = app.test_client()
+    two = {
+        "x-xrm": {"name": "crm.account"},
+        "properties": {"name": {"type": "string"}, "size": {"type": "integer"}},
+    }
+    assert (
+        client.post(
+            "/api/v1/meta/apply", json={"definitions": [two]}, headers=auth(admin_token)
+        ).status_code
+        == 200
+    )
+    res = client.post(
+        "/api/v1/meta/apply", json={"definitions": [ACCOUNT]}, headers=auth(admin_token)
+    )
+    assert res.status_code == 409
+    assert "Confirm" in res.json["detail"]
+    res = client.post(
+        "/api/v1/meta/apply",
+        json={"definitions": [ACCOUNT], "confirm": True},
+        headers=auth(admin_token),
+    )
+    assert res.status_code == 200
+    assert "archive_field" in [op["op"] for op in res.json["plan"]["operations"]]
+
+
+def test_apply_endpoint_refuses_a_stale_base_version(app, admin_token):
+    res = app.test_client().post(
+        "/api/v1/meta/apply",
+        json={"definitions": [ACCOUNT], "baseVersion": 41},
+        headers=auth(admin_token),
+    )
+    assert res.status_code == 409
+    assert res.json["title"] == "Stale plan"
+
+
+def test_non_admins_cannot_change_definitions(app):
+    with app.app_context():
+        sm = app.appbuilder.sm
+        sm.add_user(
+            "joe", "Joe", "User", "joe@example.org", sm.find_role("Public"), password="joe-password"
+        )
+    client = app.test_client()
+    token = client.post(
+        "/api/v1/security/login",
+        json={"username": "joe", "password": "joe-password", "provider": "db"},
+    ).json["access_token"]
+    res = client.post("/api/v1/meta/apply", json={"definitions": [ACCOUNT]}, headers=auth(token))
+    assert res.status_code == 403

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
+from werkzeug.exceptions import BadRequest, Forbidden
 
+from ...metadata.errors import StalePlan
 from ...metadata.layers import BASE
 from ...metadata.metaschema import entity_metaschema
 from ...metadata.model import thaw
@@ -63,3 +65,52 @@ def get_entity(name: str):
         "form": ce.form_spec,
     }
     return _versioned(jsonify(body), snap.version)
+
+
+def _require_admin():
+    actor = current_actor()
+    if not actor.is_admin:
+        raise Forbidden("only administrators may change entity definitions")
+    return actor
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest('expected a JSON object such as {"definitions": [...]}')
+    return body
+
+
+def _plan_from(body: dict):
+    docs = body.get("definitions", [])
+    removed = body.get("removed", [])
+    if not isinstance(docs, list) or not isinstance(removed, list):
+        raise BadRequest("'definitions' and 'removed' must be lists")
+    return _platform().registry.plan(docs, removed=removed)
+
+
+@api.post("/meta/plan")
+def plan_definitions():
+    """Dry run: validate and plan, with row counts for checked operations. Changes nothing."""
+    _require_admin()
+    plan = _plan_from(_body())
+    return jsonify(plan.as_dict())
+
+
+@api.post("/meta/apply")
+def apply_definitions():
+    """Plan and apply in one transaction. ``confirm`` is required for checked and destructive
+    operations; ``baseVersion`` (from a previous plan) refuses with 409 if metadata moved."""
+    actor = _require_admin()
+    body = _body()
+    plan = _plan_from(body)
+    base = body.get("baseVersion")
+    if base is not None and base != plan.base_version:
+        raise StalePlan(f"the metadata changed since version {base}; plan again")
+    fallbacks = body.get("fallbacks") or {}
+    if not isinstance(fallbacks, dict):
+        raise BadRequest('\'fallbacks\' must be an object such as {"crm.contact.age": "null"}')
+    version = _platform().registry.apply(
+        plan, confirm=bool(body.get("confirm")), fallbacks=fallbacks, actor=actor.username
+    )
+    return _versioned(jsonify({"version": version, "plan": plan.as_dict()}), version)
