@@ -1,8 +1,7 @@
 """Carry out a migration plan on a live connection, inside the caller's transaction.
 
 DDL goes through Alembic's ``Operations`` where Alembic does the right thing on both databases;
-the few SQLite statements Alembic cannot express (a column with an inline foreign key) are
-written here. Nothing commits: the registry owns the transaction, so a failure anywhere leaves
+the few statements Alembic does not offer (renaming a column in place) are written here. Nothing commits: the registry owns the transaction, so a failure anywhere leaves
 schema, data and definitions as they were.
 
 Data checks (:func:`check_plan`) count the rows a checked operation would reject, with samples,
@@ -135,6 +134,7 @@ def _convert_rows(conn, table: sa.Table, old: FieldSpec, new: FieldSpec) -> Iter
     value with the new field's own rules (the same code the API uses)."""
     old_t, new_t = FIELD_TYPES[old.type], FIELD_TYPES[new.type]
     cols = [table.c[c] for c in old_t.column_names(old)]
+    dangling = _dangling_references(conn, table, cols[0], new) if new.type == "reference" else set()
     q = sa.select(table.c.id, *cols).order_by(table.c.id)
     if not new.required:  # a required field must also report the rows without a value
         q = q.where(sa.or_(*(c.is_not(None) for c in cols)))
@@ -146,9 +146,23 @@ def _convert_rows(conn, table: sa.Table, old: FieldSpec, new: FieldSpec) -> Iter
             continue
         try:
             new_t.coerce(new, _widen_input(old.type, value), True)
-            yield row.id, value, None
+            if row.id in dangling:
+                yield row.id, value, f"no {new.opt('target')} record has the id {value}"
+            else:
+                yield row.id, value, None
         except FieldValueError as exc:
             yield row.id, value, f"{value!r} {exc}" if not str(exc).startswith(repr(value)) else str(exc)
+
+
+def _dangling_references(conn, table: sa.Table, column: sa.Column, new: FieldSpec) -> set[int]:
+    """Ids of the rows whose value names no record of the new reference's target (the foreign
+    key could not be created)."""
+    target_name = table_name(new.opt("target"))
+    q = sa.select(table.c.id).where(column.is_not(None))
+    if target_name in _existing_tables(conn):
+        target = sa.table(target_name, sa.column("id"))
+        q = q.where(~sa.exists().where(target.c.id == column))
+    return set(conn.execute(q).scalars())
 
 
 def _widen_input(old_type: str, value: Any) -> Any:
@@ -167,7 +181,7 @@ def needs_sqlite_rebuild(plan: MigrationPlan) -> bool:
     """True when a SQLite table must be rebuilt with foreign keys off (removing or changing a
     foreign key): SQLite's documented 12-step procedure."""
     for op in plan.operations:
-        if isinstance(op, ArchiveField) and op.field.type == "reference":
+        if isinstance(op, ArchiveField | AddField) and op.field.type == "reference":
             return True
         if isinstance(op, AlterField) and "onDelete" in op.changes:
             return True
@@ -251,14 +265,12 @@ def _add_field(ctx: ApplyContext, op: AddField) -> None:
 
 
 def _sqlite_add_fk_column(ctx: ApplyContext, table: str, col: sa.Column, spec: FieldSpec) -> None:
-    coltype = col.type.compile(dialect=ctx.conn.dialect)
-    target = table_name(spec.opt("target"))
-    on_delete = SQL_ON_DELETE[spec.opt("onDelete", "restrict")]
-    fk = short_identifier("fk", table, col.name)
-    ctx.conn.exec_driver_sql(
-        f"ALTER TABLE {ctx.q(table)} ADD COLUMN {ctx.q(col.name)} {coltype} "
-        f"CONSTRAINT {ctx.q(fk)} REFERENCES {ctx.q(target)}(id) ON DELETE {on_delete}"
-    )
+    # ALTER TABLE ADD COLUMN can only add an inline column constraint, which SQLAlchemy's SQLite
+    # reflection reports without its name and ON DELETE rule, so the foreign key could never be
+    # changed or dropped later. Rebuild the table instead (foreign keys are off for the rebuild,
+    # see needs_sqlite_rebuild): the new table has a named, table-level constraint.
+    with ctx.ops.batch_alter_table(table, recreate="always") as batch:
+        batch.add_column(col)
 
 
 def _rename_column(ctx: ApplyContext, table: str, old: str, new: str) -> None:
