@@ -1,8 +1,9 @@
 """Carry out a migration plan on a live connection, inside the caller's transaction.
 
 DDL goes through Alembic's ``Operations`` where Alembic does the right thing on both databases;
-the few statements Alembic does not offer (renaming a column in place) are written here. Nothing commits: the registry owns the transaction, so a failure anywhere leaves
-schema, data and definitions as they were.
+the few statements Alembic does not offer (renaming a column in place) are written here.
+Nothing commits: the registry owns the transaction, so a failure anywhere leaves schema, data
+and definitions as they were.
 
 Data checks (:func:`check_plan`) count the rows a checked operation would reject, with samples,
 before anything changes.
