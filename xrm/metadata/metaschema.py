@@ -110,12 +110,6 @@ def build_entity_metaschema() -> dict[str, Any]:
                     "ownership": {"enum": ["user", "organisation"]},
                     "audit": {"type": "boolean"},
                     "layer": {"type": "string"},
-                    "renamedFrom": {
-                        "anyOf": [
-                            {"type": "string", "pattern": ENTITY_NAME_PATTERN},
-                            {"type": "array", "items": {"type": "string", "pattern": ENTITY_NAME_PATTERN}},
-                        ]
-                    },
                     "unique": {
                         "type": "array",
                         "description": "Unique constraints over one or several fields.",

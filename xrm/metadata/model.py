@@ -115,7 +115,6 @@ class EntityDefinition:
     audit: bool = True
     layer: str = "admin"
     indexes: tuple[IndexSpec, ...] = ()
-    renamed_from: tuple[str, ...] = ()
     #: The document this was parsed from (frozen), kept for export and hashing.
     document: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)
 
@@ -214,9 +213,6 @@ def parse_definition(doc: Mapping[str, Any], layer: str | None = None) -> Entity
         IndexSpec(fields=tuple(ix["fields"]), unique=bool(ix.get("unique")), name=ix.get("name"))
         for ix in xrm.get("indexes", ())
     ) + tuple(IndexSpec(fields=tuple(u), unique=True) for u in xrm.get("unique", ()))
-    renamed = xrm.get("renamedFrom", ())
-    if isinstance(renamed, str):
-        renamed = (renamed,)
     title_field = xrm.get("titleField") or next(
         (f.name for f in fields if f.type == "text"), None
     )
@@ -233,6 +229,5 @@ def parse_definition(doc: Mapping[str, Any], layer: str | None = None) -> Entity
         audit=bool(xrm.get("audit", True)),
         layer=layer or xrm.get("layer", "admin"),
         indexes=indexes,
-        renamed_from=tuple(renamed),
         document=freeze(dict(doc)),
     )

@@ -233,6 +233,7 @@ class MigrationPlan:
             "risk": self.risk.value,
             "operations": ops,
             "problems": [p.as_dict() for p in self.problems],
+            "optionSets": [s["name"] for s in getattr(self, "option_sets", [])],
         }
 
 

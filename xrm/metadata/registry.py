@@ -21,6 +21,7 @@ from .errors import DefinitionInvalid, DefinitionProblem, PlanRefused, StalePlan
 from .layers import BASE, CUSTOM, EXTENSION_PREFIX, effective_document, make_merge_patch
 from .migrator import ApplyContext, check_plan, execute_plan, needs_sqlite_rebuild, refuse_failing_checks
 from .model import EntityDefinition, parse_definition, thaw
+from .optionsets import check_option_set, is_option_set, resolve, used_sets
 from .planner import MigrationPlan, Risk, plan_changes
 from .validation import check_all
 
@@ -106,8 +107,8 @@ class MetadataRegistry:
             if before == after:
                 defs = [parse_definition(json.loads(r.definition), layer=r.source) for r in rows]
                 return compile_snapshot(after, defs)
-            if conn.in_transaction():
-                conn.rollback()
+            # Not equal: another process committed in between (READ COMMITTED); read again.
+            # Never roll back here: the connection may carry the caller's transaction.
         raise StalePlan("metadata kept changing while it was being read")
 
     def layers(self, conn: sa.Connection, entities: Iterable[str] | None = None) -> dict[str, dict[str, dict]]:
@@ -180,10 +181,16 @@ class MetadataRegistry:
         source: str = "admin",
         changes: Iterable[LayerChange] = (),
         removed: Iterable[str] = (),
+        option_sets: Iterable[Mapping[str, Any]] = (),
     ) -> MigrationPlan:
         """Validate and plan. Raises :class:`DefinitionInvalid` with every problem; returns a
-        plan whose checked operations carry the counted rows that would not fit."""
+        plan whose checked operations carry the counted rows that would not fit.
+
+        ``documents`` may mix entity definitions and option sets (documents with ``options``
+        and no ``x-xrm``); a changed option set replans every entity that uses it."""
         documents = list(documents)
+        set_docs = [check_option_set(d) for d in [*option_sets, *(d for d in documents if is_option_set(d))]]
+        documents = [d for d in documents if not is_option_set(d)]
         # A document without a usable name (or not an object at all) cannot be layered; it is
         # validated with the batch below, which reports why it is invalid.
         unnamed = [d for d in documents if _name_of(d) is None]
@@ -192,7 +199,15 @@ class MetadataRegistry:
         removed = tuple(removed)
         with self.engine.connect() as conn:
             snap = self.snapshot(conn)
+            stored_sets = self.option_sets(conn)
+            changed_sets = {s["name"]: s for s in set_docs if stored_sets.get(s["name"]) != s}
+            sets = {**stored_sets, **changed_sets}
             touched = {c.entity for c in all_changes}
+            if changed_sets:
+                touched |= {
+                    n for n, e in snap.entities.items()
+                    if used_sets(thaw(e.definition.document)) & set(changed_sets)
+                }
             layers = self.layers(conn, touched)
             # A change that puts a layer exactly as it is stored changes nothing: dropping it
             # makes planning the same documents again an empty plan that keeps the version.
@@ -211,6 +226,8 @@ class MetadataRegistry:
                         "", f"entity {name!r} has no base definition (extend or customise an existing entity)"
                     ))
                     continue
+                doc, unresolved = resolve(doc, sets)
+                problems += [DefinitionProblem(f"{name}#{p.pointer}", p.message) for p in unresolved]
                 docs.append(doc)
             if problems:
                 raise DefinitionInvalid("change", problems)
@@ -233,6 +250,7 @@ class MetadataRegistry:
             planned = {op.entity for op in plan.operations}
             plan.definitions = {n: d for n, d in plan.definitions.items() if n in layered | planned}
             plan.layer_changes = all_changes  # type: ignore[attr-defined]
+            plan.option_sets = list(changed_sets.values())  # type: ignore[attr-defined]
             plan.checks = check_plan(conn, plan, snap)
         return plan
 
@@ -260,7 +278,7 @@ class MetadataRegistry:
                 [p.as_dict() for p in plan.problems],
             )
         layer_changes: list[LayerChange] = getattr(plan, "layer_changes", [])
-        if plan.is_empty and not layer_changes:
+        if plan.is_empty and not layer_changes and not getattr(plan, "option_sets", None):
             return plan.base_version if plan.base_version is not None else self.version()
         if plan.risk is not Risk.SAFE and not confirm:
             raise PlanRefused(
@@ -303,6 +321,7 @@ class MetadataRegistry:
         new_snap = compile_snapshot(new_version, defs.values())
         execute_plan(ApplyContext(conn, current, new_snap, new_version, fallbacks), plan)
         self._write_definitions(conn, plan, current, new_version, actor, layer_changes)
+        self._write_option_sets(conn, getattr(plan, "option_sets", []))
         change = AppliedChange(
             version=new_version,
             plan=plan,
@@ -352,6 +371,20 @@ class MetadataRegistry:
                 layers="{}", operations=json.dumps(ops_by_entity.get(name, [])), applied_at=now,
                 applied_by=actor,
             ))
+
+    def _write_option_sets(self, conn: sa.Connection, sets: list[Mapping[str, Any]]) -> None:
+        t = store.option_set
+        for oset in sets:
+            conn.execute(t.delete().where(t.c.name == oset["name"]))
+            conn.execute(t.insert().values(name=oset["name"], document=store.dumps(oset), updated_at=store.utcnow()))
+
+    def option_sets(self, conn: sa.Connection | None = None) -> dict[str, dict[str, Any]]:
+        """Every stored option set by name."""
+        if conn is None:
+            with self.engine.connect() as c:
+                return self.option_sets(c)
+        rows = conn.execute(sa.select(store.option_set.c.name, store.option_set.c.document)).all()
+        return {r.name: json.loads(r.document) for r in rows}
 
     # -- conveniences -------------------------------------------------------------------------
 

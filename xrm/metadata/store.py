@@ -76,6 +76,15 @@ archived_column = sa.Table(
     sa.Column("archived_at", sa.DateTime, nullable=False),
 )
 
+#: Reusable option sets (shared lists of choices), resolved into fields' enums when planning.
+option_set = sa.Table(
+    "xrm_option_set",
+    SYSTEM_METADATA,
+    sa.Column("name", sa.String(60), primary_key=True),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
 #: Autonumber counters: one row per (field, rendered prefix) so a counter can restart yearly.
 sequence = sa.Table(
     "xrm_sequence",
@@ -92,7 +101,8 @@ def utcnow() -> dt.datetime:
 def dumps(doc: Any) -> str:
     from .model import thaw
 
-    return json.dumps(thaw(doc), sort_keys=True, ensure_ascii=False)
+    # Not sorted: the order of properties is the order of fields.
+    return json.dumps(thaw(doc), ensure_ascii=False)
 
 
 def install(conn: sa.Connection) -> None:

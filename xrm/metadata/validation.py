@@ -21,14 +21,52 @@ def pointer(*parts: Any) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
+def _with_inferred_types(doc: Any) -> Any:
+    """A copy where every property names its (inferred) type, so the meta-schema checks the
+    type's parameters for plain JSON Schema properties too."""
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("properties"), Mapping):
+        return doc
+    props = {}
+    for name, prop in doc["properties"].items():
+        if isinstance(prop, Mapping) and isinstance(prop.get("x-xrm", {}), Mapping):
+            inferred = infer_field_type(prop)
+            if inferred and "type" not in prop.get("x-xrm", {}):
+                prop = {**prop, "x-xrm": {**prop.get("x-xrm", {}), "type": inferred}}
+        props[name] = prop
+    return {**doc, "properties": props}
+
+
 def metaschema_problems(doc: Any) -> list[DefinitionProblem]:
     validator = entity_metaschema_validator()
     problems = []
-    for err in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+    errors = validator.iter_errors(_with_inferred_types(doc))
+    for err in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         if err.validator in ("allOf", "$ref") and err.context:
+            continue
+        if "propertyNames" in err.schema_path:
+            # Point at the offending key itself, and say what is allowed there.
+            key = err.instance
+            allowed = ", ".join(err.validator_value) if err.validator == "enum" else ""
+            owner = _resolve(doc, err.absolute_path)
+            ftype = owner.get("type") if isinstance(owner, Mapping) else None
+            if ftype is None and len(err.absolute_path) >= 2 and err.absolute_path[0] == "properties":
+                prop = _resolve(doc, list(err.absolute_path)[:2])
+                ftype = infer_field_type(prop) if isinstance(prop, Mapping) else None
+            what = f"an option of {ftype} fields" if isinstance(ftype, str) else "allowed here"
+            message = f"{key!r} is not {what} (allowed: {allowed})" if allowed else err.message
+            problems.append(DefinitionProblem(pointer(*err.absolute_path, key), message))
             continue
         problems.append(DefinitionProblem(pointer(*err.absolute_path), _plain(err)))
     return problems
+
+
+def _resolve(doc: Any, path) -> Any:
+    for part in path:
+        try:
+            doc = doc[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return doc
 
 
 def _plain(err) -> str:
@@ -73,10 +111,14 @@ def semantic_problems(
         if ftype is None:
             continue  # the meta-schema already reported it
         field_types[fname] = ftype_name
-        if not fx.get("type"):
-            unknown = set(fx) - {"type", "unique", "index", "renamedFrom", *ftype.params}
-            for key in sorted(unknown):
-                add(pointer(*base, "x-xrm", key), f"{key!r} is not an option of {ftype_name} fields")
+        json_type = prop.get("type")
+        if json_type is not None and fx.get("type"):
+            declared = {json_type} if isinstance(json_type, str) else set(json_type or ())
+            expected = ftype.value_schema(_probe_spec(fname, ftype_name, prop)).get("type")
+            expected = {expected} if isinstance(expected, str) else set(expected or ())
+            if declared - {"null"} - expected:
+                add(pointer(*base, "type"), f"JSON type {json_type!r} does not fit a {ftype_name} field "
+                    f"(its values are {' or '.join(sorted(expected))})")
         for kw in CONSTRAINT_KEYWORDS:
             if kw in prop and kw not in ftype.keywords and not (kw == "format" and ftype_name in ("date", "datetime", "uuid")):
                 add(pointer(*base, kw), f"{kw} does not apply to {ftype_name} fields")

@@ -104,7 +104,7 @@ LONGTEXT = FieldType(
     name="longtext",
     label="Long text",
     doc="Multi-line text without a practical length limit (maxLength optional).",
-    value_schema=lambda s: {"type": "string", **copy_keywords(s, ("maxLength", "minLength"))},
+    value_schema=lambda s: {"type": "string", **copy_keywords(s, ("maxLength", "minLength", "pattern"))},
     columns=lambda s: [(s.name, sa.Text(), {})],
     coerce=lambda s, v, lenient=False: _check_string(s, str(v) if lenient and v is not None and not isinstance(v, str) else v, None),
     dump=lambda s, v: v,
@@ -120,9 +120,14 @@ def _coerce_int(limits: tuple[int, int]):
     def coerce(spec: FieldSpec, value: Any, lenient: bool = False) -> int:
         if lenient and isinstance(value, str):
             try:
-                value = int(value.strip())
-            except ValueError:
+                number = Decimal(value.strip())
+            except InvalidOperation:
                 raise FieldValueError(f"{value!r} is not a whole number") from None
+            if not number.is_finite() or number != number.to_integral_value():
+                raise FieldValueError(f"{value!r} is not a whole number")
+            value = int(number)
+        if lenient and isinstance(value, bool):
+            value = int(value)
         if lenient and isinstance(value, float | Decimal) and value == int(value):
             value = int(value)
         _expect(
@@ -450,6 +455,9 @@ def choice_values(spec: FieldSpec) -> list[str]:
 
 def _coerce_choice(spec: FieldSpec, value: Any, lenient: bool = False) -> str:
     values = choice_values(spec)
+    if lenient and isinstance(value, list):
+        _expect(len(value) == 1, f"has {len(value)} values where one is expected")
+        value = value[0]
     if lenient and isinstance(value, str) and value not in values:
         for opt in spec.opt("options", ()):
             if str(opt.get("label", "")).lower() == value.strip().lower():
@@ -491,7 +499,12 @@ CHOICE = FieldType(
 
 def _coerce_multichoice(spec: FieldSpec, value: Any, lenient: bool = False) -> list[str]:
     if lenient and isinstance(value, str):
-        value = [v.strip() for v in re.split(r"[;,]", value) if v.strip()]
+        # An exact option value is one value (a choice converted to multi-choice); otherwise
+        # text such as "a; b" from a CSV cell is split.
+        if value in choice_values(spec):
+            value = [value]
+        else:
+            value = [v.strip() for v in re.split(r"[;,]", value) if v.strip()]
     _expect(isinstance(value, list), f"expected a list of values, got {_describe(value)}")
     out = []
     for item in value:
