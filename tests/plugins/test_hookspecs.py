@@ -18,6 +18,7 @@ from xrm.core.plugins import (
     hookimpl,
     hookspecs,
     plugin_layer_changes,
+    plugin_option_sets,
 )
 
 
@@ -96,6 +97,25 @@ def test_hook_xrm_entity_extensions(make_app):
     p.registry.apply(p.registry.plan(changes=changes))
     fields = [f.name for f in p.registry.snapshot().entity("shop.product").definition.fields]
     assert fields == ["title", "stars"]
+
+
+def test_hook_xrm_option_sets(make_app):
+    class Sizes:
+        @hookimpl
+        def xrm_option_sets(self):
+            return [{"name": "shop.size", "options": [{"value": "s"}, {"value": "m"}, {"value": "l"}]}]
+
+        @hookimpl
+        def xrm_entity_definitions(self):
+            return [{"x-xrm": {"name": "shop.shirt"},
+                     "properties": {"size": {"x-xrm": {"type": "choice", "optionSet": "shop.size"}}}}]
+
+    app = make_app(plugins={"sizes": Sizes()})
+    p = app.extensions["xrm"]
+    assert plugin_option_sets(p.plugins)[0]["name"] == "shop.size"
+    plan = p.registry.plan(changes=plugin_layer_changes(p.plugins), option_sets=plugin_option_sets(p.plugins))
+    p.registry.apply(plan)
+    assert list(p.registry.snapshot().entity("shop.shirt").fields["size"].spec.kw("enum")) == ["s", "m", "l"]
 
 
 def test_hook_xrm_app_ready(make_app):

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..core.plugins import plugin_layer_changes, plugin_names
+from ..core.plugins import plugin_layer_changes, plugin_names, plugin_option_sets
 from ..metadata.planner import MigrationPlan
 from .common import confirm_plan, echo_plan, fail_on_metadata_error, platform
 
@@ -18,12 +18,13 @@ def sync_plugins(yes: bool, actor: str = "cli") -> MigrationPlan | None:
     """Plan and apply the definitions of every loaded plugin."""
     p = platform()
     changes = plugin_layer_changes(p.plugins)
-    if not changes:
+    option_sets = plugin_option_sets(p.plugins)
+    if not changes and not option_sets:
         click.echo("No plugin definitions to install.")
         return None
-    plan = p.registry.plan(changes=changes)
+    plan = p.registry.plan(changes=changes, option_sets=option_sets)
     echo_plan(plan)
-    if plan.is_empty:
+    if plan.is_empty and not plan.option_sets:
         return plan
     if not confirm_plan(plan, yes):
         sys.exit(1)

@@ -207,6 +207,9 @@ class MigrationPlan:
     base_version: int | None = None
     #: Filled by the migrator's data checks: op index -> {"failing": n, "samples": [...]}.
     checks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: The definition layers and option sets the registry writes when the plan is applied.
+    layer_changes: list[Any] = field(default_factory=list)
+    option_sets: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def risk(self) -> Risk:
@@ -233,7 +236,7 @@ class MigrationPlan:
             "risk": self.risk.value,
             "operations": ops,
             "problems": [p.as_dict() for p in self.problems],
-            "optionSets": [s["name"] for s in getattr(self, "option_sets", [])],
+            "optionSets": [s["name"] for s in self.option_sets],
         }
 
 

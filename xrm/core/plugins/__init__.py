@@ -8,6 +8,7 @@ from .manager import (
     load_json_documents,
     plugin_layer_changes,
     plugin_names,
+    plugin_option_sets,
 )
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "load_json_documents",
     "plugin_layer_changes",
     "plugin_names",
+    "plugin_option_sets",
 ]

@@ -61,6 +61,20 @@ def xrm_entity_extensions() -> list[dict[str, Any]]:
 
 
 @hookspec
+def xrm_option_sets() -> list[dict[str, Any]]:
+    """Return reusable option sets (shared lists of choices) that this plugin's fields use with
+    ``"x-xrm": {"optionSet": "<name>"}``. Installed with the plugin's definitions.
+
+    Example::
+
+        @hookimpl
+        def xrm_option_sets():
+            return [{"name": "crm.industry", "label": "Industry",
+                     "options": [{"value": "retail", "label": "Retail"}]}]
+    """
+
+
+@hookspec
 def xrm_app_ready(app: Any) -> None:
     """Called once the application is built (plugins loaded, metadata installed).
 

@@ -88,6 +88,14 @@ def plugin_layer_changes(
     return changes
 
 
+def plugin_option_sets(pm: pluggy.PluginManager, names: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """The option sets plugins contribute."""
+    out = []
+    for name in names if names is not None else plugin_names(pm):
+        out.extend(_call_one(pm, name, "xrm_option_sets"))
+    return out
+
+
 def load_json_documents(package: str, folder: str = "entities") -> list[dict[str, Any]]:
     """Read every ``*.json`` file of a package folder (sorted by name)."""
     root = resources.files(package).joinpath(folder)
