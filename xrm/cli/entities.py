@@ -6,10 +6,8 @@ import json
 import sys
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from ..metadata import migrator
 from ..metadata.model import thaw
 from .common import confirm_plan, echo_plan, fail_on_metadata_error, platform, read_documents
 
@@ -144,18 +142,8 @@ def purge(name: str, field: str | None, yes: bool) -> None:
         f"Permanently delete archived data of {name}{'.' + field if field else ''}?"
     ):
         sys.exit(1)
-    engine = platform().engine
-    with engine.connect() as conn:
-        rebuild = conn.dialect.name == "sqlite"
-        if rebuild:
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-        try:
-            with conn.begin():
-                n = migrator.purge_archived(conn, name, field)
-        finally:
-            if rebuild:
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    n = platform().registry.purge(name, field)
     click.echo(f"Purged {n} archived field(s).")
 
 
-__all__ = ["entities", "sa"]
+__all__ = ["entities"]

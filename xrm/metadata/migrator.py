@@ -38,6 +38,7 @@ from .planner import (
     MigrationPlan,
     Operation,
     RenameField,
+    RestoreField,
     Risk,
 )
 
@@ -146,7 +147,7 @@ def _convert_rows(conn, table: sa.Table, old: FieldSpec, new: FieldSpec) -> Iter
                 yield row.id, None, "no value for a required field"
             continue
         try:
-            new_t.coerce(new, _widen_input(old.type, value), True)
+            new_t.coerce(new, _widen_input(old.type, value, new.type), True)
             if row.id in dangling:
                 yield row.id, value, f"no {new.opt('target')} record has the id {value}"
             else:
@@ -166,12 +167,11 @@ def _dangling_references(conn, table: sa.Table, column: sa.Column, new: FieldSpe
     return set(conn.execute(q).scalars())
 
 
-def _widen_input(old_type: str, value: Any) -> Any:
-    if old_type == "choice":
-        return value
+def _widen_input(old_type: str, value: Any, new_type: str = "text") -> Any:
+    """The old JSON value as the new type's lenient reader expects it."""
     if old_type == "money" and isinstance(value, dict):
         return value["amount"]
-    if isinstance(value, bool):
+    if isinstance(value, bool) and new_type in ("text", "longtext"):
         return "true" if value else "false"
     return value
 
@@ -182,7 +182,7 @@ def needs_sqlite_rebuild(plan: MigrationPlan) -> bool:
     """True when a SQLite table must be rebuilt with foreign keys off (removing or changing a
     foreign key): SQLite's documented 12-step procedure."""
     for op in plan.operations:
-        if isinstance(op, ArchiveField | AddField) and op.field.type == "reference":
+        if isinstance(op, ArchiveField | AddField | RestoreField) and op.field.type == "reference":
             return True
         if isinstance(op, AlterField) and "onDelete" in op.changes:
             return True
@@ -383,7 +383,7 @@ def _convert_field(ctx: ApplyContext, op: ConvertField | AlterField) -> None:
                 raise PlanRefused(f"{op.entity}.{new.name}: row {rid}: {problem}")
             converted = None
         else:
-            converted = new_t.coerce(new, _widen_input(old.type, value), True)
+            converted = new_t.coerce(new, _widen_input(old.type, value, new.type), True)
         values = new_t.to_row(new, converted)
         batch.append({"_id": rid, **{tmp.name: values[final] for final, tmp in tmp_cols}})
         if len(batch) >= BATCH:
@@ -392,9 +392,12 @@ def _convert_field(ctx: ApplyContext, op: ConvertField | AlterField) -> None:
     _archive_field(ctx, ArchiveField(op.entity, field=old), reason="converted")
     for final, tmp in tmp_cols:
         _rename_column(ctx, table, tmp.name, final)
-    new_cols = set(_cols(new))
+    # Recreate every moved index whose columns exist again (a multi-field unique constraint
+    # includes columns of other fields); indexes on columns that no longer exist under the same
+    # name are recreated by the plan's own index operations.
+    live = {c["name"] for c in sa.inspect(ctx.conn).get_columns(table)}
     for ix in moved:
-        if set(ix["column_names"]) <= new_cols:
+        if set(ix["column_names"]) <= live:
             ctx.ops.create_index(ix["name"], table, ix["column_names"], unique=bool(ix["unique"]))
     if new.type == "reference":
         _create_foreign_key(ctx, op.entity, new)
@@ -433,6 +436,28 @@ def _alter_field(ctx: ApplyContext, op: AlterField) -> None:
                 ctx.conn.execute(live.update().where(live.c.id.in_(failing[i:i + BATCH])).values(**nulls))
 
 
+def _restore_field(ctx: ApplyContext, op: RestoreField) -> None:
+    t = store.archived_column
+    row = ctx.conn.execute(
+        sa.select(t).where(t.c.entity == op.entity, t.c.field == op.field.name, t.c.reason == "removed")
+        .order_by(t.c.id.desc()).limit(1)
+    ).one()
+    table = table_name(op.entity)
+    if row.association_table:
+        ctx.ops.rename_table(row.association_table, association_table_name(op.entity, op.field.name))
+    for archived, original in json.loads(row.columns):
+        _rename_column(ctx, table, archived, original)
+    if op.field.type == "reference":
+        # Targets deleted while the field was archived cannot be linked again.
+        target = table_name(op.field.opt("target"))
+        ctx.conn.exec_driver_sql(
+            f"UPDATE {ctx.q(table)} SET {ctx.q(op.field.name)} = NULL WHERE {ctx.q(op.field.name)} "
+            f"IS NOT NULL AND {ctx.q(op.field.name)} NOT IN (SELECT id FROM {ctx.q(target)})"
+        )
+        _create_foreign_key(ctx, op.entity, op.field)
+    ctx.conn.execute(t.delete().where(t.c.id == row.id))
+
+
 def _add_index(ctx: ApplyContext, op: AddIndex) -> None:
     ctx.ops.create_index(op.name, table_name(op.entity), list(op.columns), unique=op.unique)
 
@@ -465,6 +490,7 @@ def _archive_entity(ctx: ApplyContext, op: ArchiveEntity) -> None:
 
 _HANDLERS: dict[type[Operation], Any] = {
     AddField: _add_field,
+    RestoreField: _restore_field,
     RenameField: _rename_field,
     ArchiveField: _archive_field,
     ConvertField: _convert_field,

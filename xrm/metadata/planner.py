@@ -120,6 +120,17 @@ class RenameField(Operation):
 
 
 @dataclass(frozen=True)
+class RestoreField(Operation):
+    """A removed field defined again with the same type and rules: its archived data comes back."""
+
+    field: FieldSpec = None  # type: ignore[assignment]
+    kind: ClassVar[str] = "restore_field"
+
+    def describe(self) -> str:
+        return f"restore field {self.field.name} with its archived data"
+
+
+@dataclass(frozen=True)
 class ArchiveField(Operation):
     field: FieldSpec = None  # type: ignore[assignment]
     kind: ClassVar[str] = "archive_field"
@@ -244,8 +255,14 @@ class MigrationPlan:
 _COSMETIC = ("label", "description", "default", "renamed_from")
 
 
-def plan_entity(old: EntityDefinition | None, new: EntityDefinition) -> tuple[list[Operation], list[DefinitionProblem]]:
-    """Operations turning ``old`` (None: does not exist yet) into ``new``."""
+def plan_entity(
+    old: EntityDefinition | None,
+    new: EntityDefinition,
+    archived: Mapping[str, FieldSpec] | None = None,
+) -> tuple[list[Operation], list[DefinitionProblem]]:
+    """Operations turning ``old`` (None: does not exist yet) into ``new``. ``archived`` holds
+    the removed fields of the entity whose data is still archived: defining one of them again
+    with the same type and rules restores its data instead of adding an empty field."""
     if old is None:
         return [CreateEntity(new.name)], []
     ops: list[Operation] = []
@@ -266,6 +283,9 @@ def plan_entity(old: EntityDefinition | None, new: EntityDefinition) -> tuple[li
                 matched.add(source)
                 field_ops.append(RenameField(new.name, old=of, new=_renamed(of, nf.name)))
                 of = _renamed(of, nf.name)
+            elif archived and _restorable(archived.get(nf.name), nf):
+                field_ops.append(RestoreField(new.name, field=nf))
+                continue
             else:
                 field_ops.append(AddField(new.name, field=nf))
                 continue
@@ -282,6 +302,13 @@ def plan_entity(old: EntityDefinition | None, new: EntityDefinition) -> tuple[li
     adds = [AddIndex(new.name, name=n, columns=c, unique=u, fields=f) for n, (c, u, f) in new_ix.items()
             if n not in old_ix or old_ix[n][:2] != (c, u)]
     return ops + drops + field_ops + adds, problems
+
+
+def _restorable(archived: FieldSpec | None, new: FieldSpec) -> bool:
+    if archived is None:
+        return False
+    same = ("type", "schema", "options", "required")
+    return all(thaw(getattr(archived, k)) == thaw(getattr(new, k)) for k in same)
 
 
 def _renamed(spec: FieldSpec, name: str) -> FieldSpec:
@@ -385,12 +412,14 @@ def plan_changes(
     new: Mapping[str, EntityDefinition],
     removed: tuple[str, ...] = (),
     base_version: int | None = None,
+    archived: Mapping[str, Mapping[str, FieldSpec]] | None = None,
 ) -> MigrationPlan:
-    """Plan a batch: ``new`` replaces (or adds) definitions, ``removed`` are archived."""
+    """Plan a batch: ``new`` replaces (or adds) definitions, ``removed`` are archived.
+    ``archived`` maps entity -> field -> spec of removed fields whose data is kept."""
     plan = MigrationPlan(definitions=dict(new), removed=tuple(removed), base_version=base_version)
     creates, others = [], []
     for name in sorted(new):
-        ops, problems = plan_entity(current.get(name), new[name])
+        ops, problems = plan_entity(current.get(name), new[name], (archived or {}).get(name))
         plan.problems.extend(problems)
         (creates if ops and isinstance(ops[0], CreateEntity) else others).extend(ops)
     plan.operations = _order_creates(creates, new) + others

@@ -19,8 +19,15 @@ from . import store
 from .compiler import MetadataSnapshot, compile_snapshot
 from .errors import DefinitionInvalid, DefinitionProblem, PlanRefused, StalePlan, UnknownEntity
 from .layers import BASE, CUSTOM, EXTENSION_PREFIX, effective_document, make_merge_patch
-from .migrator import ApplyContext, check_plan, execute_plan, needs_sqlite_rebuild, refuse_failing_checks
-from .model import EntityDefinition, parse_definition, thaw
+from .migrator import (
+    ApplyContext,
+    check_plan,
+    execute_plan,
+    needs_sqlite_rebuild,
+    purge_archived,
+    refuse_failing_checks,
+)
+from .model import EntityDefinition, parse_definition, parse_field, thaw
 from .optionsets import check_option_set, is_option_set, resolve, used_sets
 from .planner import MigrationPlan, Risk, plan_changes
 from .validation import check_all
@@ -244,7 +251,10 @@ class MetadataRegistry:
                     d = _with_layer(d, snap.definitions[d.name].layer)
                 new_map[d.name] = d
             # The entities to archive must be planned against the current definitions.
-            plan = plan_changes(snap.definitions, new_map, removed, base_version=snap.version)
+            plan = plan_changes(
+                snap.definitions, new_map, removed, base_version=snap.version,
+                archived=self.archived_fields(conn, set(new_map)),
+            )
             # An entity with neither operations nor a changed layer gets no new revision.
             layered = {c.entity for c in all_changes}
             planned = {op.entity for op in plan.operations}
@@ -371,6 +381,40 @@ class MetadataRegistry:
                 layers="{}", operations=json.dumps(ops_by_entity.get(name, [])), applied_at=now,
                 applied_by=actor,
             ))
+
+    def archived_fields(self, conn: sa.Connection, entities: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """entity -> field -> FieldSpec of removed fields whose data is still archived."""
+        t = store.archived_column
+        rows = conn.execute(
+            sa.select(t.c.entity, t.c.field, t.c.field_definition)
+            .where(t.c.entity.in_(list(entities)), t.c.reason == "removed")
+            .order_by(t.c.id)
+        ).all()
+        out: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            doc = json.loads(r.field_definition)
+            out.setdefault(r.entity, {})[r.field] = parse_field(r.field, doc["property"], doc["required"])
+        return out
+
+    def purge(self, entity: str, field: str | None = None) -> int:
+        """Drop the archived data of removed fields of ``entity`` (or of one field) for good.
+        On SQLite a table rebuild runs with foreign keys off (SQLite's 12-step procedure), so
+        no ON DELETE action fires on other tables."""
+        with self.engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    n = purge_archived(conn, entity, field)
+                    if sqlite:
+                        bad = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if bad:
+                            raise PlanRefused(f"foreign key check failed after purging: {bad[:5]}")
+            finally:
+                if sqlite:
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+        return n
 
     def _write_option_sets(self, conn: sa.Connection, sets: list[Mapping[str, Any]]) -> None:
         t = store.option_set
