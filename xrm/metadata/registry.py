@@ -30,7 +30,7 @@ from .migrator import (
 from .model import EntityDefinition, parse_definition, parse_field, thaw
 from .optionsets import check_option_set, is_option_set, resolve, used_sets
 from .planner import MigrationPlan, Risk, plan_changes
-from .validation import check_all
+from .validation import check_all, normalize_document
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,9 @@ class MetadataRegistry:
             owner = sources.get(name)
             if name and owner and owner != source and source == "admin":
                 below = {k: v for k, v in current_layers.get(name, {}).items() if k != CUSTOM}
-                patch = make_merge_patch(effective_document(below), thaw(doc))
+                # Both sides normalized: the keywords normalization fills in ($schema, type,
+                # enum from options) are not customisations.
+                patch = make_merge_patch(_normalized(effective_document(below)), _normalized(thaw(doc)))
                 out.append(LayerChange(name, CUSTOM, "admin", patch or None))
             else:
                 out.append(LayerChange(name or "", BASE, source, thaw(doc)))
@@ -454,6 +456,13 @@ def _name_of(doc: Mapping[str, Any]) -> str | None:
         return name if isinstance(name, str) else None
     except (KeyError, TypeError):
         return None
+
+
+def _normalized(doc: Any) -> Any:
+    try:
+        return normalize_document(doc)
+    except Exception:  # malformed: validation reports why
+        return doc
 
 
 def _is_noop(change: LayerChange, stored: Mapping[str, Mapping[str, Any]],
