@@ -251,10 +251,6 @@ class MigrationPlan:
         }
 
 
-#: Field attributes that only change the definition row (labels, help texts, defaults).
-_COSMETIC = ("label", "description", "default", "renamed_from")
-
-
 def plan_entity(
     old: EntityDefinition | None,
     new: EntityDefinition,
@@ -345,8 +341,6 @@ def _entity_option_changes(old: EntityDefinition, new: EntityDefinition) -> tupl
     keys = ("label", "label_plural", "description", "title_field", "search_fields",
             "list_columns", "ownership", "audit")
     changed = [k for k in keys if getattr(old, k) != getattr(new, k)]
-    if [f.name for f in old.fields] != [f.name for f in new.fields] and not changed:
-        pass
     return tuple(changed)
 
 
