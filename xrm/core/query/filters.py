@@ -15,6 +15,7 @@ so a filter cannot be used to probe records the caller may not see.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ from .fields import FieldRef, QueryContext
 from .nodes import Condition, Group
 
 JSONB = postgresql.JSONB()
+MONEY_VALUE = re.compile(r"^\s*(?:([A-Za-z]{3})[\s+]*)?([^A-Za-z\s+]+)[\s+]*([A-Za-z]{3})?\s*$")
 
 
 def filter_clause(node: Condition | Group, ce: CompiledEntity, ctx: QueryContext):
@@ -209,11 +211,12 @@ def _relaxed(spec):
 
 def _money(ref: FieldRef, spec, raw: str) -> tuple[Any, str | None]:
     """``10``, ``10 EUR`` or ``EUR 10``: compare the amount, and the currency when given."""
-    parts = str(raw).replace("+", " ").split()
-    currency = next((p.upper() for p in parts if p.isalpha()), None)
-    amount = " ".join(p for p in parts if not p.isalpha())
+    m = MONEY_VALUE.match(str(raw))
+    if not m:
+        raise FieldValueError(f"{raw!r} is not an amount such as 10, 10 EUR or EUR 10")
+    currency = (m.group(1) or m.group(3) or "").upper() or None
     placeholder = currency or spec.opt("defaultCurrency") or (spec.opt("currencies") or ["XXX"])[0]
-    value, _ = ref.type.coerce(spec, {"amount": amount, "currency": placeholder}, True)
+    value, _ = ref.type.coerce(spec, {"amount": m.group(2), "currency": placeholder}, True)
     return value, currency
 
 
@@ -286,7 +289,8 @@ def like(col, pattern: str, insensitive: bool, dialect: str):
 def json_contains(col, values: list[Any], dialect: str):
     """A JSON list column holding every one of ``values``."""
     if dialect == "postgresql":
-        return sa.type_coerce(col, JSONB).contains(values)
+        # NULL @> ... is NULL; coalesce keeps it two-valued like the SQLite form below.
+        return sa.func.coalesce(sa.type_coerce(col, JSONB).contains(values), sa.false())
     tests = []
     for value in values:
         each = sa.func.json_each(col).table_valued("value")

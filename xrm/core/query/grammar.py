@@ -312,16 +312,13 @@ def parse_order(text: str) -> tuple[SortTerm, ...]:
             nulls_first = segments.pop() == "nullsfirst"
         if len(segments) > 1 and segments[-1] in ("asc", "desc"):
             descending = segments.pop() == "desc"
-        if len(segments) > 1 and all(NAME.match(s) for s in segments):
-            raise InvalidQuery(
-                f"sorting on a field of a referenced record ({'.'.join(segments)}) is not "
-                "supported",
-                parameter="order",
-                field=".".join(segments),
-            )
         if len(segments) != 1 or not NAME.match(segments[0]):
+            note = ""
+            if len(segments) > 1 and all(NAME.match(s) for s in segments):
+                note = " (sorting on a field of a referenced record is not supported)"
             raise InvalidQuery(
-                f"{raw!r} is not a sort term; expected field[.asc|.desc][.nullsfirst|.nullslast]",
+                f"{raw!r} is not a sort term; expected "
+                f"field[.asc|.desc][.nullsfirst|.nullslast]{note}",
                 parameter="order",
                 value=raw,
             )
