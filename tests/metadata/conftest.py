@@ -9,6 +9,8 @@ compiled tables instead of going through ``xrm.core``.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import uuid
 from typing import Any
 
 import pytest
@@ -127,3 +129,47 @@ def database_state(registry: MetadataRegistry) -> dict[str, Any]:
 def state():
     """``state(registry)``: a comparable picture of the whole database."""
     return database_state
+
+
+@pytest.fixture
+def other_registry(tmp_path):
+    """A second, empty database of the backend under test (to import into)."""
+    from urllib.parse import quote
+
+    from xrm.metadata.database import create_engine
+
+    backend = os.environ.get("XRM_TEST_DATABASE", "sqlite")
+    admin = None
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'other.sqlite'}"
+    else:
+        base = os.environ.get(
+            "XRM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        )
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        sep = "&" if "?" in base else "?"
+        url = f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    engine = create_engine(url)
+    registry = MetadataRegistry(engine)
+    registry.install()
+    yield registry
+    engine.dispose()
+    if admin is not None:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture
+def schema():
+    """``schema(engine)``: tables, columns, indexes and foreign keys of a database."""
+    return schema_state
+
+
+@pytest.fixture
+def records_of():
+    """``records_of(registry)``: a :class:`Records` helper for another registry."""
+    return Records
