@@ -88,14 +88,20 @@ def after(keys: Sequence[SortKey], values: Sequence[Any]):
         beyond = _beyond(key, value)
         if beyond is not None:
             alternatives.append(sa.and_(*equal, beyond))
-        equal.append(key.column.is_(None) if value is None else key.column == value)
+        equal.append(key.column.is_(None) if value is None else key.column == _bound(key, value))
     clause = sa.or_(*alternatives) if alternatives else sa.false()
     # A redundant range on the first key lets the database start an index scan there.
     first, value = keys[0], values[0]
     if value is not None and len(keys) > 1 and (first.nulls_first or not first.nullable):
+        value = _bound(first, value)
         bound = first.column <= value if first.descending else first.column >= value
         clause = sa.and_(bound, clause)
     return clause
+
+
+def _bound(key: SortKey, value: Any):
+    # A typed bind parameter: SQLAlchemy refuses ``col > True`` written with a plain bool.
+    return sa.literal(value, key.column.type)
 
 
 def _beyond(key: SortKey, value: Any):
@@ -103,6 +109,7 @@ def _beyond(key: SortKey, value: Any):
     if value is None:
         # NULLs first: every non-NULL comes after. NULLs last: nothing does.
         return col.is_not(None) if key.nulls_first else None
+    value = _bound(key, value)
     past = col < value if key.descending else col > value
     if key.nullable and not key.nulls_first:
         return sa.or_(past, col.is_(None))
