@@ -554,6 +554,49 @@ def test_a_unique_constraint_on_a_renamed_field_is_checked_on_the_old_values(reg
         registry.apply(plan, confirm=True)
 
 
+def test_a_new_unique_field_whose_default_would_fill_several_rows_is_refused(
+    registry, records, state
+):
+    apply(registry, [account()])
+    records.insert("crm.account", name="a")
+    records.insert("crm.account", name="b")
+    before = state(registry)
+    plan = registry.plan(
+        [account(code={"type": "string", "default": "X", "x-xrm": {"unique": True}})]
+    )
+    [check] = plan.checks.values()
+    assert check["failing"] == 2
+    with pytest.raises(PlanRefused):
+        registry.apply(plan, confirm=True)
+    assert state(registry) == before
+
+
+def test_a_new_unique_field_without_default_is_applied_to_a_table_with_rows(registry, records):
+    apply(registry, [account()])
+    records.insert("crm.account", name="a")
+    records.insert("crm.account", name="b")
+    apply(registry, [account(code={"type": "string", "x-xrm": {"unique": True}})], confirm=True)
+    assert [r["code"] for r in records.raw("crm_account")] == [None, None]
+
+
+def test_a_conversion_that_makes_unique_values_collide_is_refused_with_the_rows(
+    registry, records, state
+):
+    apply(registry, [account(code={"type": "string", "x-xrm": {"unique": True}})])
+    first = records.insert("crm.account", name="a", code="7")
+    second = records.insert("crm.account", name="b", code=" 7")
+    records.insert("crm.account", name="c", code="8")
+    before = state(registry)
+    plan = registry.plan([account(code={"type": "integer", "x-xrm": {"unique": True}})])
+    [check] = [c for c in plan.checks.values() if c["failing"]]
+    assert check["failing"] == 2
+    assert [s["id"] for s in check["samples"]] == [first, second]
+    assert check["samples"][0]["message"] == "converts to 7, as 1 other row(s) do"
+    with pytest.raises(PlanRefused):
+        registry.apply(plan, confirm=True, fallbacks={"crm.account.code": "null"})
+    assert state(registry) == before
+
+
 # -- removing fields --------------------------------------------------------------------------
 
 

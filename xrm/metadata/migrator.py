@@ -84,22 +84,37 @@ def check_plan(conn: sa.Connection, plan: MigrationPlan, current: MetadataSnapsh
                          "message": f"{n} existing row(s) would have no value for required field {op.field.name}"}
         elif isinstance(op, ConvertField | AlterField):
             failing, samples = 0, []
+            # A unique field: two values that convert to the same one would break the index.
+            converted: dict[Any, list[tuple[int, Any]]] = {}
+            new_t = FIELD_TYPES[op.new.type]
             for rid, _value, problem in _convert_rows(conn, table, op.old, op.new):
                 if problem is not None:
                     failing += 1
                     if len(samples) < SAMPLES:
                         samples.append({"id": rid, "value": _jsonable(_value), "message": problem})
+                elif op.new.unique and _value is not None:
+                    key = new_t.coerce(op.new, _widen_input(op.old.type, _value), True)
+                    converted.setdefault(key, []).append((rid, _value))
+            duplicates = 0
+            for key, rows in converted.items():
+                if len(rows) < 2:
+                    continue
+                failing += len(rows)
+                duplicates += len(rows)
+                for rid, value in rows:
+                    if len(samples) < SAMPLES:
+                        samples.append({"id": rid, "value": _jsonable(value), "message":
+                                        f"converts to {_jsonable(key)!r}, as {len(rows) - 1} other row(s) do"})
             checks[i] = {"failing": failing, "samples": samples}
+            if duplicates:  # a null fallback does not help with these
+                checks[i]["duplicates"] = duplicates
         elif isinstance(op, AddIndex) and op.unique:
-            cols = [table.c[c] for c in op.columns if c in table.c]
-            if len(cols) != len(op.columns):
-                # the index covers a field added or renamed in the same plan: nothing to collide yet,
-                # except a rename, which keeps values; check on the old columns then.
-                cols = _columns_before(plan, op, table)
-            if not cols:
+            cols = _columns_before(plan, op, table)
+            if cols is None:
                 continue
             dup = (
                 sa.select(*cols, sa.func.count().label("n"))
+                .select_from(table)
                 .where(*(c.is_not(None) for c in cols))
                 .group_by(*cols)
                 .having(sa.func.count() > 1)
@@ -113,14 +128,27 @@ def check_plan(conn: sa.Connection, plan: MigrationPlan, current: MetadataSnapsh
     return checks
 
 
-def _columns_before(plan: MigrationPlan, op: AddIndex, table: sa.Table) -> list[sa.Column]:
-    renames = {}
+def _columns_before(plan: MigrationPlan, op: AddIndex, table: sa.Table) -> list[sa.Column] | None:
+    """The current columns whose values a new unique index compares, or None when nothing can
+    collide. A renamed column is checked under its old name; a column added in the same plan
+    with a default gets the same value on every row, so only the other columns tell rows apart
+    (with none left, any two rows collide); one added without a default is empty, and NULLs
+    never collide."""
+    renames, filled = {}, set()
     for other in plan.operations:
         if isinstance(other, RenameField) and other.entity == op.entity:
             for a, b in zip(_cols(other.old), _cols(other.new), strict=True):
                 renames[b] = a
-    cols = [renames.get(c, c) for c in op.columns]
-    return [table.c[c] for c in cols if c in table.c] if all(c in table.c for c in cols) else []
+        if isinstance(other, AddField) and other.entity == op.entity and other.field.default is not None:
+            filled.update(_cols(other.field) if other.field.has_default else ())
+    cols = []
+    for c in (renames.get(c, c) for c in op.columns):
+        if c in filled:
+            continue
+        if c not in table.c:
+            return None
+        cols.append(table.c[c])
+    return cols
 
 
 def _jsonable(value: Any) -> Any:
@@ -199,7 +227,7 @@ def refuse_failing_checks(plan: MigrationPlan, fallbacks: Mapping[str, str]) -> 
         op = plan.operations[i]
         fname = getattr(getattr(op, "new", None), "name", None)
         key = f"{op.entity}.{fname}" if fname else None
-        if key and fallbacks.get(key) == "null" and not op.new.required:
+        if key and fallbacks.get(key) == "null" and not op.new.required and not check.get("duplicates"):
             continue
         failures.append({"operation": op.as_dict(), **check})
     if failures:
