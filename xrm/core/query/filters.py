@@ -29,6 +29,7 @@ from .fields import FieldRef, QueryContext
 from .nodes import Condition, Group
 
 JSONB = postgresql.JSONB()
+MAX_ID = 2**63 - 1
 MONEY_VALUE = re.compile(r"^\s*(?:([A-Za-z]{3})[\s+]*)?([^A-Za-z\s+]+)[\s+]*([A-Za-z]{3})?\s*$")
 
 
@@ -194,10 +195,25 @@ def coerce_value(cond: Condition, ref: FieldRef, raw: Any) -> Any:
         if spec.type == "money":
             return _money(ref, spec, raw)
         if spec.type == "regarding":
-            return _regarding(ref, spec, raw)
-        return ref.type.coerce(spec, raw, True)
+            value = _regarding(ref, spec, raw)
+            _check_ids([value[1]])
+            return value
+        value = ref.type.coerce(spec, raw, True)
+        if spec.type in ("reference", "manytomany"):
+            _check_ids(value if isinstance(value, list) else [value])
+        return value
     except FieldValueError as exc:
         raise _error(cond, f"{ref.label} {exc}", raw) from None
+    except (ArithmeticError, ValueError, TypeError):
+        # Some coercions raise these for extreme input (a decimal exponent of 999999, a date
+        # pushed past year 1 by its offset): still the caller's value, still a 400.
+        raise _error(cond, f"{ref.label} cannot be read from {raw!r}", raw) from None
+
+
+def _check_ids(ids: list[int]) -> None:
+    # Record ids are 64-bit: a larger number would be a database error, not "no match".
+    if any(i > MAX_ID for i in ids):
+        raise FieldValueError(f"a record id is at most {MAX_ID}")
 
 
 def _relaxed(spec):

@@ -37,6 +37,9 @@ MAX_PATH_HOPS = 2
 #: Nesting of and/or groups, and the number of conditions in one query.
 MAX_GROUP_DEPTH = 8
 MAX_CONDITIONS = 100
+#: Values in one in/cs list, and in all lists of a query (each is one bound parameter).
+MAX_LIST_VALUES = 1000
+MAX_LIST_VALUES_PER_QUERY = 5000
 #: Nesting of expansions: ``account(parent(name))`` is two.
 MAX_EXPANSION_DEPTH = 2
 
@@ -51,6 +54,8 @@ def parse_query(params: Any) -> Query:
     controls: dict[str, str] = {}
     items: list[Condition | Group] = []
     for key, value in _pairs(params):
+        _check_text(key, key)
+        _check_text(value, key)
         if key in CONTROL_PARAMETERS:
             if key in controls:
                 raise InvalidQuery("is given more than once", parameter=key)
@@ -70,6 +75,10 @@ def parse_query(params: Any) -> Query:
     root = Group("and", tuple(items))
     if _count_conditions(root) > MAX_CONDITIONS:
         raise InvalidQuery(f"a query may have at most {MAX_CONDITIONS} conditions")
+    if _count_list_values(root) > MAX_LIST_VALUES_PER_QUERY:
+        raise InvalidQuery(
+            f"a query may list at most {MAX_LIST_VALUES_PER_QUERY} values in all its in/cs lists"
+        )
     return Query(
         filter=root,
         order=parse_order(controls["order"]) if "order" in controls else (),
@@ -78,6 +87,18 @@ def parse_query(params: Any) -> Query:
         cursor=_parse_cursor(controls["cursor"]) if "cursor" in controls else None,
         count=_parse_count(controls["count"]) if "count" in controls else False,
     )
+
+
+def _check_text(text: Any, parameter: str) -> None:
+    """Text both databases can take: a string, valid Unicode, no NUL character."""
+    if not isinstance(text, str):
+        raise InvalidQuery(f"expected text, got {type(text).__name__}", parameter=str(parameter))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidQuery("is not valid Unicode text", parameter=parameter) from None
+    if "\x00" in text:
+        raise InvalidQuery("may not contain a NUL character", parameter=parameter)
 
 
 def _pairs(params: Any) -> Iterable[tuple[str, str]]:
@@ -184,7 +205,15 @@ def _parse_list(
     inner = raw[1:-1]
     if not inner.strip():
         return ()
-    return tuple(_unquote(part.strip(), parameter) for part in _split_top(inner, parameter))
+    values = tuple(_unquote(part.strip(), parameter) for part in _split_top(inner, parameter))
+    if len(values) > MAX_LIST_VALUES:
+        raise InvalidQuery(
+            f"{name} may list at most {MAX_LIST_VALUES} values ({len(values)} given)",
+            parameter=parameter,
+            field=field,
+            operator=op,
+        )
+    return values
 
 
 def _split_top(text: str, parameter: str) -> list[str]:
@@ -287,6 +316,12 @@ def _parse_group_condition(text: str, parameter: str) -> Condition:
     path = _parse_path(segments[:i], parameter, field)
     op, value, negated = _parse_operation(".".join(segments[i:]), parameter, field, in_group=True)
     return Condition(path, op, value, negated, parameter)
+
+
+def _count_list_values(node: Condition | Group) -> int:
+    if isinstance(node, Condition):
+        return len(node.value) if isinstance(node.value, tuple) else 0
+    return sum(_count_list_values(item) for item in node.items)
 
 
 def _count_conditions(node: Condition | Group) -> int:
