@@ -130,6 +130,12 @@ def test_ilike_ignores_case(crm, people):
     assert ids(crm, {"name": "ilike.ADA"}) == {people.ada}
 
 
+def test_ilike_ignores_case_beyond_ascii_on_both_databases(crm, people):
+    muller = crm.create("crm.contact", name="MÜLLER Ærø")
+    assert ids(crm, {"name": "ilike.*müller æ*"}) == {muller}
+    assert ids(crm, {"name": "like.*müller*"}) == set()
+
+
 def test_is_null_and_is_not_null(crm, people):
     assert ids(crm, {"email": "is.null"}) == {people.cy}
     assert ids(crm, {"email": "is.not_null"}) == {people.ada, people.bob}

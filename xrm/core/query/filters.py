@@ -230,6 +230,8 @@ def _money(ref: FieldRef, spec, raw: str) -> tuple[Any, str | None]:
     m = MONEY_VALUE.match(str(raw))
     if not m:
         raise FieldValueError(f"{raw!r} is not an amount such as 10, 10 EUR or EUR 10")
+    if m.group(1) and m.group(3):
+        raise FieldValueError(f"{raw!r} names two currencies")
     currency = (m.group(1) or m.group(3) or "").upper() or None
     placeholder = currency or spec.opt("defaultCurrency") or (spec.opt("currencies") or ["XXX"])[0]
     value, _ = ref.type.coerce(spec, {"amount": m.group(2), "currency": placeholder}, True)
@@ -295,11 +297,25 @@ def like(col, pattern: str, insensitive: bool, dialect: str):
     """``like``/``ilike`` with the same meaning on both databases. SQLite's LIKE ignores ASCII
     case, so the case-sensitive ``like`` uses GLOB there."""
     tokens = _pattern_tokens(pattern)
+    if insensitive and dialect == "sqlite":
+        # SQLite's lower() and LIKE fold ASCII only; xrm_lower is Python's str.lower, which
+        # folds like PostgreSQL's ILIKE ('MÜLLER' ilike 'müller' on both).
+        lowered = sa.func.xrm_lower(col)
+        return lowered.like(sa.func.xrm_lower(_like_pattern(tokens)), escape="\\")
     if insensitive:
         return col.ilike(_like_pattern(tokens), escape="\\")
     if dialect == "sqlite":
         return col.op("GLOB")(_glob_pattern(tokens))
     return col.like(_like_pattern(tokens), escape="\\")
+
+
+def register_sqlite_functions(dbapi_connection: Any) -> None:
+    """Give a SQLite connection the functions these filters use (cheap, idempotent)."""
+    dbapi_connection.create_function("xrm_lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def json_contains(col, values: list[Any], dialect: str):

@@ -159,7 +159,8 @@ def _parse_operation(
             hint = f"expected <operator>.<value>, e.g. {field}=eq.{text}"
         else:
             hint = f"unknown operator {name!r}; use one of {known}, cs"
-        raise InvalidQuery(hint, parameter=parameter, field=field, operator=name, value=text)
+        operator = name if sep else None
+        raise InvalidQuery(hint, parameter=parameter, field=field, operator=operator, value=text)
     if not sep:
         raise InvalidQuery(
             f"{name} needs a value, e.g. {field}={name}.<value>",

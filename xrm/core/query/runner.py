@@ -17,6 +17,7 @@ from ...metadata.compiler import MetadataSnapshot
 from .builder import plan_query
 from .expansion import complete, dump
 from .fields import QueryContext
+from .filters import register_sqlite_functions
 from .grammar import parse_query
 from .nodes import Query
 from .paging import decode_cursor, encode_cursor
@@ -75,6 +76,8 @@ def run_query(
     query = params if isinstance(params, Query) else parse_query(params)
     ce = snapshot.entity(entity)
     ctx = QueryContext(snapshot, scopes or {}, hidden or {}, conn.dialect.name)
+    if ctx.dialect == "sqlite":
+        register_sqlite_functions(conn.connection.driver_connection)
     plan = plan_query(ce, query, ctx, default_limit=default_limit, max_limit=max_limit)
     position = None
     if plan.cursor is not None:
