@@ -92,3 +92,18 @@ def test_init_creates_the_administrator_with_a_printed_password(cli):
     again = cli("init")
     assert "already exists" in again.output
     assert "password (shown once)" not in again.output
+
+
+def test_export_then_import_into_an_empty_database_reproduces_the_entities(cli, tmp_path, database_url):
+    cli("entities", "apply", write(tmp_path, ACCOUNT))
+    bundle = tmp_path / "bundle"
+    res = cli("entities", "export", str(bundle))
+    assert res.exit_code == 0, res.output
+    assert (bundle / "bundle.json").exists()
+    assert "Nothing to change." in cli("entities", "import", str(bundle)).output
+
+
+def test_import_of_a_missing_folder_is_a_clear_error(cli, tmp_path):
+    res = cli("entities", "import", str(tmp_path / "nope"))
+    assert res.exit_code != 0
+    assert "nope" in res.output

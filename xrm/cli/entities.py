@@ -118,12 +118,12 @@ def export_entities(folder: str) -> None:
 @fail_on_metadata_error
 def import_entities(folder: str, yes: bool) -> None:
     """Plan and apply a bundle folder written by ``xrm entities export``."""
-    from ..metadata.bundle import read_bundle
+    from ..metadata.bundle import plan_bundle
 
     reg = platform().registry
-    plan = reg.plan(changes=read_bundle(folder))
+    plan = plan_bundle(reg, folder)
     echo_plan(plan)
-    if plan.is_empty:
+    if plan.is_empty and not plan.option_sets:
         return
     if not confirm_plan(plan, yes):
         sys.exit(1)
