@@ -10,7 +10,9 @@ PY=.venv/bin/python
 export XRM_TEST_POSTGRES_URL="${XRM_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 
 echo "==> ruff"
-.venv/bin/ruff check xrm plugins tests bench
+LINT=(xrm plugins tests)
+[ -d bench ] && LINT+=(bench)
+.venv/bin/ruff check "${LINT[@]}"
 
 echo "==> tests on SQLite"
 XRM_TEST_DATABASE=sqlite $PY -m pytest -n 2 -q "$@"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from .model import EntityDefinition, FieldSpec, thaw
 from .validation import pointer
 
 
-class Risk(str, Enum):
+class Risk(StrEnum):
     SAFE = "safe"
     CHECKED = "checked"
     DESTRUCTIVE = "destructive"

@@ -479,4 +479,4 @@ def _with_layer(defn: EntityDefinition, layer: str) -> EntityDefinition:
     return replace(defn, layer=layer)
 
 
-__all__ = ["AppliedChange", "LayerChange", "MetadataRegistry", "EXTENSION_PREFIX"]
+__all__ = ["EXTENSION_PREFIX", "AppliedChange", "LayerChange", "MetadataRegistry"]

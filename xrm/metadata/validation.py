@@ -7,6 +7,7 @@ Both return lists; nothing raises on the first problem.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -273,10 +274,8 @@ def check_all(docs: Iterable[Any], existing: Mapping[str, EntityDefinition]) -> 
     docs = list(docs)
     known: dict[str, EntityDefinition | None] = dict(existing)
     for d in docs:
-        try:
+        with contextlib.suppress(KeyError, TypeError):
             known.setdefault(d["x-xrm"]["name"], None)
-        except (KeyError, TypeError):
-            pass
     out, problems, subjects = [], [], []
     for i, d in enumerate(docs):
         try:
