@@ -79,8 +79,12 @@ def engine(database_url):
 
 @pytest.fixture
 def registry(engine):
+    from xrm.core import tables
+
     reg = MetadataRegistry(engine)
     reg.install()
+    with engine.begin() as conn:
+        tables.install(conn)
     return reg
 
 

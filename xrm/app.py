@@ -18,6 +18,7 @@ from flask_appbuilder import AppBuilder
 from flask_appbuilder.const import AUTH_DB
 from flask_appbuilder.models.sqla.base import SQLA
 
+from .core import tables as core_tables
 from .core.plugins import create_plugin_manager
 from .core.records.service import RecordService
 from .core.security.permissions import XrmSecurityManager, permissions_apply_hook
@@ -86,6 +87,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     engine = create_engine(settings.database_url)
     registry = MetadataRegistry(engine, apply_hooks=[permissions_apply_hook])
     registry.install()
+    with engine.begin() as conn:
+        core_tables.install(conn)
     plugins = create_plugin_manager(
         allow=settings.plugins_allow, deny=settings.plugins_deny, extra=extra_plugins
     )
@@ -93,7 +96,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         settings=settings,
         engine=engine,
         registry=registry,
-        records=RecordService(registry),
+        records=RecordService(registry, hooks=plugins.hook),
         plugins=plugins,
         appbuilder=appbuilder,
     )

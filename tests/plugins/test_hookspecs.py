@@ -103,19 +103,31 @@ def test_hook_xrm_option_sets(make_app):
     class Sizes:
         @hookimpl
         def xrm_option_sets(self):
-            return [{"name": "shop.size", "options": [{"value": "s"}, {"value": "m"}, {"value": "l"}]}]
+            return [
+                {"name": "shop.size", "options": [{"value": "s"}, {"value": "m"}, {"value": "l"}]}
+            ]
 
         @hookimpl
         def xrm_entity_definitions(self):
-            return [{"x-xrm": {"name": "shop.shirt"},
-                     "properties": {"size": {"x-xrm": {"type": "choice", "optionSet": "shop.size"}}}}]
+            return [
+                {
+                    "x-xrm": {"name": "shop.shirt"},
+                    "properties": {"size": {"x-xrm": {"type": "choice", "optionSet": "shop.size"}}},
+                }
+            ]
 
     app = make_app(plugins={"sizes": Sizes()})
     p = app.extensions["xrm"]
     assert plugin_option_sets(p.plugins)[0]["name"] == "shop.size"
-    plan = p.registry.plan(changes=plugin_layer_changes(p.plugins), option_sets=plugin_option_sets(p.plugins))
+    plan = p.registry.plan(
+        changes=plugin_layer_changes(p.plugins), option_sets=plugin_option_sets(p.plugins)
+    )
     p.registry.apply(plan)
-    assert list(p.registry.snapshot().entity("shop.shirt").fields["size"].spec.kw("enum")) == ["s", "m", "l"]
+    assert list(p.registry.snapshot().entity("shop.shirt").fields["size"].spec.kw("enum")) == [
+        "s",
+        "m",
+        "l",
+    ]
 
 
 def test_hook_xrm_app_ready(make_app):
@@ -144,3 +156,115 @@ def test_an_extension_without_entity_is_a_clear_plugin_error():
 def test_deny_list_skips_a_plugin():
     pm = create_plugin_manager(discover=False, deny=("shop",), extra={"shop": Shop()})
     assert pm.get_plugin("shop") is None
+
+
+ITEM = {
+    "x-xrm": {"name": "shop.item"},
+    "properties": {"title": {"type": "string"}, "qty": {"type": "integer"}},
+}
+
+
+def item_app(make_app, plugin):
+    from xrm.core.context import SYSTEM
+
+    app = make_app(plugins={"probe": plugin})
+    p = app.extensions["xrm"]
+    p.registry.apply_documents([ITEM])
+    return p, SYSTEM
+
+
+def test_hook_xrm_before_create(make_app):
+    from xrm.core.plugins import RecordVetoed
+
+    class Probe:
+        @hookimpl
+        def xrm_before_create(self, event):
+            if event.values.get("qty", 0) < 0:
+                raise RecordVetoed("stock cannot be negative", field="qty")
+            event.values["title"] = (event.values.get("title") or "").upper()
+
+    p, actor = item_app(make_app, Probe())
+    with p.engine.begin() as conn:
+        assert (
+            p.records.create(conn, actor, "shop.item", {"title": "pen", "qty": 1})["title"] == "PEN"
+        )
+    with p.engine.begin() as conn, pytest.raises(RecordVetoed) as info:
+        p.records.create(conn, actor, "shop.item", {"title": "pen", "qty": -1})
+    assert info.value.problems[0]["pointer"] == "/qty"
+
+
+def test_hook_xrm_after_create(make_app):
+    seen = []
+
+    class Probe:
+        @hookimpl
+        def xrm_after_create(self, event):
+            seen.append((event.entity, event.record_id, event.after["title"]))
+
+    p, actor = item_app(make_app, Probe())
+    with p.engine.begin() as conn:
+        rid = p.records.create(conn, actor, "shop.item", {"title": "pen"})["id"]
+    assert seen == [("shop.item", rid, "pen")]
+
+
+def test_hook_xrm_before_update(make_app):
+    from xrm.core.plugins import RecordVetoed
+
+    class Probe:
+        @hookimpl
+        def xrm_before_update(self, event):
+            if event.before["qty"] == 0 and "qty" in event.values:
+                raise RecordVetoed("sold out items are frozen")
+
+    p, actor = item_app(make_app, Probe())
+    with p.engine.begin() as conn:
+        rid = p.records.create(conn, actor, "shop.item", {"title": "pen", "qty": 0})["id"]
+    with p.engine.begin() as conn, pytest.raises(RecordVetoed, match="frozen"):
+        p.records.update(conn, actor, "shop.item", rid, {"qty": 5})
+
+
+def test_hook_xrm_after_update(make_app):
+    seen = []
+
+    class Probe:
+        @hookimpl
+        def xrm_after_update(self, event):
+            seen.append((event.before["qty"], event.after["qty"]))
+
+    p, actor = item_app(make_app, Probe())
+    with p.engine.begin() as conn:
+        rid = p.records.create(conn, actor, "shop.item", {"title": "pen", "qty": 1})["id"]
+        p.records.update(conn, actor, "shop.item", rid, {"qty": 2})
+    assert seen == [(1, 2)]
+
+
+def test_hook_xrm_before_delete(make_app):
+    from xrm.core.plugins import RecordVetoed
+
+    class Probe:
+        @hookimpl
+        def xrm_before_delete(self, event):
+            raise RecordVetoed(f"{event.before['title']} is archived, not deleted")
+
+    p, actor = item_app(make_app, Probe())
+    with p.engine.begin() as conn:
+        rid = p.records.create(conn, actor, "shop.item", {"title": "pen"})["id"]
+    with p.engine.begin() as conn, pytest.raises(RecordVetoed, match="pen is archived"):
+        p.records.delete(conn, actor, "shop.item", rid)
+    with p.engine.connect() as conn:
+        assert p.records.get(conn, actor, "shop.item", rid)["title"] == "pen"
+
+
+def test_hook_xrm_after_delete(make_app):
+    seen = []
+
+    class Probe:
+        @hookimpl
+        def xrm_after_delete(self, event):
+            seen.append(event.record_id)
+
+    p, actor = item_app(make_app, Probe())
+    with p.engine.begin() as conn:
+        rid = p.records.create(conn, actor, "shop.item", {"title": "pen"})["id"]
+        p.records.delete(conn, actor, "shop.item", rid)
+    assert seen == [rid]

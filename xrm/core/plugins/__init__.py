@@ -1,5 +1,6 @@
 """Public plugin API: the hook markers and helpers a plugin uses."""
 
+from ..records.events import RecordEvent, RecordVetoed
 from .hookspecs import hookimpl, hookspec
 from .manager import (
     ENTRY_POINT_GROUP,
@@ -14,6 +15,8 @@ from .manager import (
 __all__ = [
     "ENTRY_POINT_GROUP",
     "PluginError",
+    "RecordEvent",
+    "RecordVetoed",
     "create_plugin_manager",
     "hookimpl",
     "hookspec",

@@ -75,6 +75,93 @@ def xrm_option_sets() -> list[dict[str, Any]]:
 
 
 @hookspec
+def xrm_before_create(event: Any) -> None:
+    """Before a record is created, inside its transaction (after validation, before SQL).
+
+    ``event`` is a :class:`xrm.core.records.events.RecordEvent`; change ``event.values`` to
+    adjust what is written, or raise ``RecordVetoed("message", field=...)`` to refuse.
+
+    Example::
+
+        @hookimpl
+        def xrm_before_create(event):
+            if event.entity == "crm.contact" and event.actor.username == "intern":
+                raise RecordVetoed("interns may not create contacts")
+    """
+
+
+@hookspec
+def xrm_after_create(event: Any) -> None:
+    """After a record is created, in the same transaction (``event.after`` is the stored record;
+    None after a delete). Raising rolls the whole write back.
+
+    Example::
+
+        @hookimpl
+        def xrm_after_create(event):
+            log.info("%s %s created by %s", event.entity, event.record_id, event.actor.username)
+    """
+
+
+@hookspec
+def xrm_before_update(event: Any) -> None:
+    """Before a record is updated, inside its transaction (after validation, before SQL).
+
+    ``event`` is a :class:`xrm.core.records.events.RecordEvent`; change ``event.values`` to
+    adjust what is written, or raise ``RecordVetoed("message", field=...)`` to refuse.
+
+    Example::
+
+        @hookimpl
+        def xrm_before_update(event):
+            if event.entity == "crm.contact" and event.actor.username == "intern":
+                raise RecordVetoed("interns may not update contacts")
+    """
+
+
+@hookspec
+def xrm_after_update(event: Any) -> None:
+    """After a record is updated, in the same transaction (``event.after`` is the stored record;
+    None after a delete). Raising rolls the whole write back.
+
+    Example::
+
+        @hookimpl
+        def xrm_after_update(event):
+            log.info("%s %s updated by %s", event.entity, event.record_id, event.actor.username)
+    """
+
+
+@hookspec
+def xrm_before_delete(event: Any) -> None:
+    """Before a record is deleted, inside its transaction (after validation, before SQL).
+
+    ``event`` is a :class:`xrm.core.records.events.RecordEvent`; change ``event.values`` to
+    adjust what is written, or raise ``RecordVetoed("message", field=...)`` to refuse.
+
+    Example::
+
+        @hookimpl
+        def xrm_before_delete(event):
+            if event.entity == "crm.contact" and event.actor.username == "intern":
+                raise RecordVetoed("interns may not delete contacts")
+    """
+
+
+@hookspec
+def xrm_after_delete(event: Any) -> None:
+    """After a record is deleted, in the same transaction (``event.after`` is the stored record;
+    None after a delete). Raising rolls the whole write back.
+
+    Example::
+
+        @hookimpl
+        def xrm_after_delete(event):
+            log.info("%s %s deleted by %s", event.entity, event.record_id, event.actor.username)
+    """
+
+
+@hookspec
 def xrm_app_ready(app: Any) -> None:
     """Called once the application is built (plugins loaded, metadata installed).
 

@@ -88,7 +88,9 @@ def plugin_layer_changes(
     return changes
 
 
-def plugin_option_sets(pm: pluggy.PluginManager, names: Iterable[str] | None = None) -> list[dict[str, Any]]:
+def plugin_option_sets(
+    pm: pluggy.PluginManager, names: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
     """The option sets plugins contribute."""
     out = []
     for name in names if names is not None else plugin_names(pm):

@@ -1,0 +1,227 @@
+"""The record service: the one write path, with permissions, audit, outbox and recycle bin."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from xrm.core.context import SYSTEM, Actor
+from xrm.core.records.errors import RecordConflict, RecordNotFound, RecordVersionMismatch
+from xrm.core.security import grants
+from xrm.core.security.access import AccessDenied
+from xrm.core.tables import audit, outbox
+
+ACCOUNT = {
+    "x-xrm": {"name": "crm.account"},
+    "required": ["name"],
+    "properties": {"name": {"type": "string"}, "revenue": {"type": "integer"}},
+}
+
+
+def contact(on_delete="restrict", salary=False):
+    props = {
+        "name": {"type": "string"},
+        "account": {"x-xrm": {"type": "reference", "target": "crm.account", "onDelete": on_delete}},
+    }
+    if salary:
+        props["salary"] = {"type": "integer"}
+    return {"x-xrm": {"name": "crm.contact"}, "properties": props}
+
+
+@pytest.fixture
+def platform(make_app):
+    return make_app().extensions["xrm"]
+
+
+def setup(p, *docs):
+    p.registry.apply_documents(list(docs or [ACCOUNT]))
+
+
+def user(p, name, role, user_id):
+    with p.engine.begin() as conn:
+        grants.ensure_role(conn, role)
+    return Actor(user_id=user_id, username=name, roles=(role,))
+
+
+def test_every_write_is_audited_with_old_and_new_values(platform):
+    setup(platform)
+    with platform.engine.begin() as conn:
+        rid = platform.records.create(conn, SYSTEM, "crm.account", {"name": "Acme", "revenue": 5})[
+            "id"
+        ]
+        platform.records.update(conn, SYSTEM, "crm.account", rid, {"revenue": 7})
+    with platform.engine.connect() as conn:
+        entries = platform.records.history(conn, SYSTEM, "crm.account", rid)
+    assert [e["action"] for e in entries] == ["update", "create"]
+    assert entries[0]["changes"] == {"revenue": {"old": 5, "new": 7}}
+    assert entries[1]["changes"]["name"] == {"old": None, "new": "Acme"}
+    assert entries[0]["actor"]["username"] == "system"
+
+
+def test_an_entity_with_audit_off_writes_no_audit_rows(platform):
+    setup(platform, {**ACCOUNT, "x-xrm": {"name": "crm.account", "audit": False}})
+    with platform.engine.begin() as conn:
+        platform.records.create(conn, SYSTEM, "crm.account", {"name": "Acme"})
+        assert conn.execute(sa.select(sa.func.count()).select_from(audit)).scalar() == 0
+
+
+def test_each_write_leaves_an_outbox_message_in_the_same_transaction(platform):
+    setup(platform)
+    with pytest.raises(RuntimeError), platform.engine.begin() as conn:
+        platform.records.create(conn, SYSTEM, "crm.account", {"name": "Lost"})
+        raise RuntimeError("the transaction fails after the write")
+    with platform.engine.begin() as conn:
+        rid = platform.records.create(conn, SYSTEM, "crm.account", {"name": "Kept"})["id"]
+    with platform.engine.connect() as conn:
+        rows = conn.execute(sa.select(outbox.c.topic, outbox.c.payload)).all()
+    assert [r.topic for r in rows] == ["record.created"]
+    assert json.loads(rows[0].payload)["id"] == rid
+
+
+def test_optimistic_concurrency_refuses_a_stale_version(platform):
+    setup(platform)
+    with platform.engine.begin() as conn:
+        rid = platform.records.create(conn, SYSTEM, "crm.account", {"name": "Acme"})["id"]
+        platform.records.update(
+            conn, SYSTEM, "crm.account", rid, {"revenue": 1}, expected_version=1
+        )
+        with pytest.raises(RecordVersionMismatch):
+            platform.records.update(
+                conn, SYSTEM, "crm.account", rid, {"revenue": 2}, expected_version=1
+            )
+
+
+def test_delete_moves_to_the_recycle_bin_and_restore_brings_it_back(platform):
+    setup(platform)
+    rs = platform.records
+    with platform.engine.begin() as conn:
+        rid = rs.create(conn, SYSTEM, "crm.account", {"name": "Acme"})["id"]
+        rs.delete(conn, SYSTEM, "crm.account", rid)
+        with pytest.raises(RecordNotFound):
+            rs.get(conn, SYSTEM, "crm.account", rid)
+        assert rs.restore(conn, SYSTEM, "crm.account", rid)["name"] == "Acme"
+        assert rs.get(conn, SYSTEM, "crm.account", rid)["name"] == "Acme"
+
+
+def test_restrict_refuses_deleting_a_referenced_record(platform):
+    setup(platform, ACCOUNT, contact("restrict"))
+    rs = platform.records
+    with platform.engine.begin() as conn:
+        acc = rs.create(conn, SYSTEM, "crm.account", {"name": "Acme"})["id"]
+        rs.create(conn, SYSTEM, "crm.contact", {"name": "Ann", "account": acc})
+        with pytest.raises(RecordConflict, match=r"crm\.contact\.account"):
+            rs.delete(conn, SYSTEM, "crm.account", acc)
+
+
+def test_cascade_deletes_and_restores_the_children_together(platform):
+    setup(platform, ACCOUNT, contact("cascade"))
+    rs = platform.records
+    with platform.engine.begin() as conn:
+        acc = rs.create(conn, SYSTEM, "crm.account", {"name": "Acme"})["id"]
+        con = rs.create(conn, SYSTEM, "crm.contact", {"name": "Ann", "account": acc})["id"]
+        rs.delete(conn, SYSTEM, "crm.account", acc)
+        with pytest.raises(RecordNotFound):
+            rs.get(conn, SYSTEM, "crm.contact", con)
+        rs.restore(conn, SYSTEM, "crm.account", acc)
+        assert rs.get(conn, SYSTEM, "crm.contact", con)["account"] == acc
+
+
+def test_set_null_clears_the_reference_of_the_children(platform):
+    setup(platform, ACCOUNT, contact("setNull"))
+    rs = platform.records
+    with platform.engine.begin() as conn:
+        acc = rs.create(conn, SYSTEM, "crm.account", {"name": "Acme"})["id"]
+        con = rs.create(conn, SYSTEM, "crm.contact", {"name": "Ann", "account": acc})["id"]
+        rs.delete(conn, SYSTEM, "crm.account", acc)
+        assert rs.get(conn, SYSTEM, "crm.contact", con)["account"] is None
+
+
+def test_purge_removes_the_rows_for_good(platform):
+    setup(platform, ACCOUNT, contact("cascade"))
+    rs = platform.records
+    with platform.engine.begin() as conn:
+        acc = rs.create(conn, SYSTEM, "crm.account", {"name": "Acme"})["id"]
+        rs.create(conn, SYSTEM, "crm.contact", {"name": "Ann", "account": acc})
+        rs.delete(conn, SYSTEM, "crm.account", acc)
+        assert rs.purge(conn, SYSTEM, "crm.account", acc) == 2
+        assert conn.execute(sa.text("SELECT count(*) FROM crm_contact")).scalar() == 0
+        with pytest.raises(RecordNotFound):
+            rs.restore(conn, SYSTEM, "crm.account", acc)
+
+
+def test_a_unique_value_held_by_a_deleted_record_is_explained(platform):
+    setup(platform, {**ACCOUNT, "x-xrm": {"name": "crm.account", "unique": [["name"]]}})
+    rs = platform.records
+    with platform.engine.begin() as conn:
+        rid = rs.create(conn, SYSTEM, "crm.account", {"name": "Acme"})["id"]
+        rs.delete(conn, SYSTEM, "crm.account", rid)
+        with pytest.raises(RecordConflict, match="recycle bin"):
+            rs.create(conn, SYSTEM, "crm.account", {"name": "Acme"})
+
+
+def test_a_role_without_the_create_permission_is_refused(platform):
+    setup(platform)
+    clerk = user(platform, "clerk", "Clerk", 7)
+    with platform.engine.begin() as conn:
+        grants.grant(conn, "Clerk", "crm.account", ["read"])
+    with (
+        platform.engine.begin() as conn,
+        pytest.raises(AccessDenied, match=r"may not create crm\.account"),
+    ):
+        platform.records.create(conn, clerk, "crm.account", {"name": "Acme"})
+
+
+def test_own_scope_hides_other_owners_records(platform):
+    setup(platform)
+    rep = user(platform, "rep", "Rep", 7)
+    with platform.engine.begin() as conn:
+        grants.grant(conn, "Rep", "crm.account", ["read", "create", "update"])
+        grants.set_scope(conn, "Rep", "crm.account", "own")
+        mine = platform.records.create(conn, rep, "crm.account", {"name": "Mine"})["id"]
+        theirs = platform.records.create(
+            conn, SYSTEM, "crm.account", {"name": "Theirs", "owner_id": 99}
+        )["id"]
+    with platform.engine.begin() as conn:
+        assert platform.records.get(conn, rep, "crm.account", mine)["name"] == "Mine"
+        with pytest.raises(RecordNotFound):
+            platform.records.get(conn, rep, "crm.account", theirs)
+        with pytest.raises(RecordNotFound):
+            platform.records.update(conn, rep, "crm.account", theirs, {"revenue": 1})
+
+
+def test_a_secured_field_is_absent_and_not_writable_without_the_right(platform):
+    setup(platform, ACCOUNT, contact(salary=True))
+    hr = user(platform, "hr", "HR", 8)
+    rep = user(platform, "rep", "Rep", 9)
+    with platform.engine.begin() as conn:
+        for role in ("HR", "Rep"):
+            grants.grant(conn, role, "crm.contact", ["read", "create", "update"])
+        grants.secure_field(conn, "HR", "crm.contact", "salary", read=True, write=True)
+        rid = platform.records.create(conn, hr, "crm.contact", {"name": "Ann", "salary": 5000})[
+            "id"
+        ]
+    with platform.engine.begin() as conn:
+        assert "salary" not in platform.records.get(conn, rep, "crm.contact", rid)
+        assert platform.records.get(conn, hr, "crm.contact", rid)["salary"] == 5000
+        with pytest.raises(AccessDenied, match="salary"):
+            platform.records.update(conn, rep, "crm.contact", rid, {"salary": 1})
+        history = platform.records.history(conn, rep, "crm.contact", rid)
+        assert all("salary" not in e["changes"] for e in history)
+
+
+def test_an_update_by_a_reader_of_fewer_fields_audits_only_what_changed(platform):
+    setup(platform, ACCOUNT, contact(salary=True))
+    hr = user(platform, "hr", "HR", 8)
+    rep = user(platform, "rep", "Rep", 9)
+    with platform.engine.begin() as conn:
+        for role in ("HR", "Rep"):
+            grants.grant(conn, role, "crm.contact", ["read", "create", "update"])
+        grants.secure_field(conn, "HR", "crm.contact", "salary", read=True, write=True)
+        rid = platform.records.create(conn, hr, "crm.contact", {"name": "Ann", "salary": 5000})[
+            "id"
+        ]
+        platform.records.update(conn, rep, "crm.contact", rid, {"name": "Anna"})
+        entries = platform.records.history(conn, hr, "crm.contact", rid)
+    assert entries[0]["changes"] == {"name": {"old": "Ann", "new": "Anna"}}

@@ -1,0 +1,83 @@
+"""The audit trail: every write, with each field's old and new value (as JSON)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from ...metadata.store import utcnow
+from ..context import Actor
+from ..tables import audit
+
+
+def diff(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, fields: Iterable[str]
+) -> dict[str, list]:
+    """{field: [old, new]} for the fields whose JSON value changed."""
+    out = {}
+    for f in fields:
+        old = before.get(f) if before else None
+        new = after.get(f) if after else None
+        if old != new:
+            out[f] = [old, new]
+    return out
+
+
+def write(
+    conn: sa.Connection,
+    actor: Actor,
+    entity: str,
+    record_id: int,
+    action: str,
+    changes: Mapping[str, list],
+) -> None:
+    conn.execute(
+        audit.insert().values(
+            entity=entity,
+            record_id=record_id,
+            action=action,
+            actor_id=actor.user_id,
+            actor_name=actor.username,
+            at=utcnow(),
+            changes=json.dumps(changes, default=str),
+        )
+    )
+
+
+def history(
+    conn: sa.Connection,
+    entity: str,
+    record_id: int,
+    hidden: set[str] = frozenset(),
+    limit: int = 200,
+) -> list[dict]:
+    """Newest first. Fields the reader may not see are left out of every entry."""
+    rows = conn.execute(
+        sa.select(audit)
+        .where(audit.c.entity == entity, audit.c.record_id == record_id)
+        .order_by(audit.c.id.desc())
+        .limit(limit)
+    ).all()
+    out = []
+    for r in rows:
+        changes = {k: v for k, v in json.loads(r.changes).items() if k not in hidden}
+        out.append(
+            {
+                "id": r.id,
+                "action": r.action,
+                "at": r.at.isoformat() + "Z",
+                "actor": {"id": r.actor_id, "username": r.actor_name},
+                "changes": {k: {"old": v[0], "new": v[1]} for k, v in changes.items()},
+            }
+        )
+    return out
+
+
+def purge_older_than(conn: sa.Connection, days: int) -> int:
+    """Retention: delete audit entries older than ``days`` days. Returns how many."""
+    cutoff = utcnow() - dt.timedelta(days=days)
+    return conn.execute(audit.delete().where(audit.c.at < cutoff)).rowcount

@@ -1,0 +1,43 @@
+"""Record lifecycle events handed to plugin hooks, and the veto a before-hook may raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..context import Actor
+from .errors import RecordError
+
+
+class RecordVetoed(RecordError):
+    """Raised by a plugin's before-hook to refuse a write; the message reaches the user."""
+
+    status = 422
+    title = "Refused by a rule"
+
+    def __init__(self, message: str, field: str | None = None):
+        problems = [{"pointer": f"/{field}", "field": field, "message": message}] if field else []
+        super().__init__(message, problems)
+
+
+@dataclass
+class RecordEvent:
+    """One write, as plugins see it.
+
+    In ``before`` hooks ``values`` (field -> new value, already validated) may be changed and
+    the write refused with :class:`RecordVetoed`; ``before`` is the record as it was (update,
+    delete). In ``after`` hooks ``after`` is the record as written. Further writes from a hook
+    go through ``records`` on the same ``conn`` (same transaction, the one write path).
+    """
+
+    entity: str
+    action: str
+    actor: Actor
+    conn: sa.Connection
+    records: Any
+    record_id: int | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
