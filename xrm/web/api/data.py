@@ -1,0 +1,312 @@
+"""Record endpoints: /api/v1/data/<entity>[/<id>] for every entity, present and future.
+
+Thin: parse the request, call the record service or the query runner with the caller's access,
+render JSON. Each request runs in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from flask import Response, current_app, jsonify, request, url_for
+from werkzeug.exceptions import BadRequest, PreconditionFailed
+
+from ...core.query import run_query
+from ...core.records import recyclebin
+from ...core.records.errors import RecordError, RecordInvalid, RecordNotFound
+from ...core.tables import outbox
+from ..auth import current_actor
+from . import api
+
+BULK_LIMIT = 1000
+
+
+def _platform():
+    return current_app.extensions["xrm"]
+
+
+@contextmanager
+def _request_context(write: bool = False):
+    """(conn, actor, access, snapshot) for this request, in one transaction."""
+    p = _platform()
+    actor = current_actor()
+    with p.engine.begin() as conn:
+        access = p.records.access(conn, actor)
+        snap = p.registry.snapshot(conn)
+        yield conn, actor, access, snap
+
+
+def query_scopes(access, snap):
+    """Scopes and hidden fields of every entity, for the query runner (expansions included)."""
+    scopes, hidden = {}, {}
+    for name, ce in snap.entities.items():
+        if not access.can(name, "read"):
+            scopes[name] = sa.false()
+            continue
+        clause = access.scope_clause(name, ce.table)
+        if clause is not None:
+            scopes[name] = clause
+        h = access.hidden(name)
+        if h:
+            hidden[name] = h
+    return scopes, hidden
+
+
+def _etag(record: dict) -> str:
+    return f'"{record["id"]}-{record["row_version"]}"'
+
+
+def _if_match_version(record_id: int) -> int | None:
+    header = request.headers.get("If-Match")
+    if not header or header.strip() == "*":
+        return None
+    tag = header.strip().removeprefix("W/").strip('"')
+    rid, _, version = tag.partition("-")
+    if rid != str(record_id) or not version.isdigit():
+        raise PreconditionFailed("If-Match does not name a version of this record")
+    return int(version)
+
+
+def _record_response(record: dict, status: int = 200) -> Response:
+    res = jsonify(record)
+    res.status_code = status
+    res.headers["ETag"] = _etag(record)
+    return res
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("expected a JSON object")
+    return body
+
+
+@api.get("/data/<entity>")
+def list_records(entity: str):
+    with _request_context() as (conn, _actor, access, snap):
+        snap.entity(entity)
+        access.require(entity, "read")
+        scopes, hidden = query_scopes(access, snap)
+        result = run_query(
+            conn,
+            snap,
+            entity,
+            request.args,
+            scopes=scopes,
+            hidden=hidden,
+            cursor_secret=current_app.config["SECRET_KEY"].encode(),
+        )
+    body = {"items": result.items, "nextCursor": result.next_cursor}
+    if result.count is not None:
+        body["count"] = result.count
+        body["countCapped"] = result.count_capped
+    return jsonify(body)
+
+
+@api.post("/data/<entity>")
+def create_record(entity: str):
+    data = _json_body()
+    with _request_context(write=True) as (conn, actor, access, snap):
+        snap.entity(entity)
+        record = _platform().records.create(conn, actor, entity, data, access=access)
+    res = _record_response(record, 201)
+    res.headers["Location"] = url_for("xrm_api.get_record", entity=entity, record_id=record["id"])
+    return res
+
+
+@api.get("/data/<entity>/<int:record_id>")
+def get_record(entity: str, record_id: int):
+    with _request_context() as (conn, actor, access, _snap):
+        record = _platform().records.get(conn, actor, entity, record_id, access=access)
+    etag = _etag(record)
+    if request.headers.get("If-None-Match", "").strip() in (etag, f"W/{etag}"):
+        return Response(status=304, headers={"ETag": etag})
+    return _record_response(record)
+
+
+@api.patch("/data/<entity>/<int:record_id>")
+def update_record(entity: str, record_id: int):
+    data = _json_body()
+    expected = _if_match_version(record_id)
+    with _request_context(write=True) as (conn, actor, access, _snap):
+        record = _platform().records.update(
+            conn, actor, entity, record_id, data, expected, access=access
+        )
+    return _record_response(record)
+
+
+@api.delete("/data/<entity>/<int:record_id>")
+def delete_record(entity: str, record_id: int):
+    expected = _if_match_version(record_id)
+    with _request_context(write=True) as (conn, actor, access, _snap):
+        _platform().records.delete(conn, actor, entity, record_id, expected, access=access)
+    return Response(status=204)
+
+
+@api.get("/data/<entity>/<int:record_id>/history")
+def record_history(entity: str, record_id: int):
+    with _request_context() as (conn, actor, access, _snap):
+        items = _platform().records.history(conn, actor, entity, record_id, access=access)
+    return jsonify({"items": items})
+
+
+@api.post("/data/<entity>/bulk")
+def bulk(entity: str):
+    """Create, update or upsert up to 1,000 records. ``atomic`` (default true): all or nothing;
+    otherwise each record gets its own result. Upsert matches on ``key`` (a unique field set)."""
+    body = _json_body()
+    records = body.get("records")
+    mode = body.get("mode", "create")
+    atomic = body.get("atomic", True)
+    key = body.get("key") or []
+    if not isinstance(records, list) or not records:
+        raise BadRequest("'records' must be a non-empty list")
+    if len(records) > BULK_LIMIT:
+        raise BadRequest(f"at most {BULK_LIMIT} records per request ({len(records)} given)")
+    if mode not in ("create", "update", "upsert"):
+        raise BadRequest("'mode' is one of create, update, upsert")
+    if mode == "upsert" and (not isinstance(key, list) or not key):
+        raise BadRequest("'key' (a list of fields forming a unique key) is required for upsert")
+    results = []
+    with _request_context(write=True) as (conn, actor, access, snap):
+        ce = snap.entity(entity)
+        for i, rec in enumerate(records):
+            nested = None if atomic else conn.begin_nested()
+            try:
+                if not isinstance(rec, dict):
+                    raise RecordInvalid("each record must be a JSON object")
+                status, record = _bulk_one(conn, actor, access, ce, mode, key, rec)
+                results.append({"index": i, "status": status, "id": record["id"]})
+                if nested is not None:
+                    nested.commit()
+            except RecordError as exc:
+                if atomic:
+                    exc.problems = [{**p_, "index": i} for p_ in exc.problems] or [
+                        {"index": i, "message": str(exc)}
+                    ]
+                    raise
+                nested.rollback()
+                results.append(
+                    {"index": i, "status": exc.status, "error": str(exc), "errors": exc.problems}
+                )
+    return jsonify({"results": results}), (
+        200 if atomic or all("error" not in r for r in results) else 207
+    )
+
+
+def _bulk_one(conn, actor, access, ce, mode, key, rec):
+    records = _platform().records
+    if mode == "create":
+        return 201, records.create(conn, actor, ce.name, rec, access=access)
+    if mode == "update":
+        rid = rec.get("id")
+        if not isinstance(rid, int):
+            raise RecordInvalid(
+                "update needs the record's id",
+                [{"pointer": "/id", "field": "id", "message": "required"}],
+            )
+        data = {k: v for k, v in rec.items() if k != "id"}
+        return 200, records.update(conn, actor, ce.name, rid, data, access=access)
+    existing = _find_by_key(conn, ce, key, rec, access)
+    if existing is None:
+        return 201, records.create(conn, actor, ce.name, rec, access=access)
+    return 200, records.update(conn, actor, ce.name, existing, rec, access=access)
+
+
+def _find_by_key(conn, ce, key, rec, access):
+    unique_sets = [tuple(sorted(ix.fields)) for ix in ce.definition.all_indexes if ix.unique]
+    if tuple(sorted(key)) not in unique_sets:
+        raise RecordInvalid(
+            f"{', '.join(key)} is not a unique key of {ce.name}; declare it unique to upsert by it"
+        )
+    missing = [k for k in key if rec.get(k) is None]
+    if missing:
+        raise RecordInvalid(
+            f"upsert key field(s) {', '.join(missing)} missing",
+            [{"pointer": f"/{k}", "field": k, "message": "required for upsert"} for k in missing],
+        )
+    values, problems = ce.validate({k: rec[k] for k in key}, partial=True)
+    if problems:
+        raise RecordInvalid("invalid key", [p.as_dict() for p in problems])
+    row = ce.to_row(values)
+    t = ce.table
+    return conn.execute(
+        sa.select(t.c.id).where(t.c.deleted_at.is_(None), *(t.c[c] == v for c, v in row.items()))
+    ).scalar()
+
+
+@api.get("/data/<entity>/changes")
+def changes(entity: str):
+    """Everything created, updated or deleted since a token (for integrations that sync).
+    Pass ``since`` from the previous answer's ``next``; start with 0."""
+    since = request.args.get("since", "0")
+    if not since.isdigit():
+        raise BadRequest("'since' is the token of a previous answer (a number)")
+    limit = min(
+        int(request.args.get("limit", "500")) if request.args.get("limit", "").isdigit() else 500,
+        1000,
+    )
+    with _request_context() as (conn, _actor, access, snap):
+        snap.entity(entity)
+        access.require(entity, "read")
+        rows = conn.execute(
+            sa.select(outbox.c.id, outbox.c.topic, outbox.c.record_id)
+            .where(
+                outbox.c.entity == entity, outbox.c.id > int(since), outbox.c.topic.like("record.%")
+            )
+            .order_by(outbox.c.id)
+            .limit(limit)
+        ).all()
+        ids = sorted({r.record_id for r in rows if r.topic != "record.deleted"})
+        visible = {}
+        if ids:
+            scopes, hidden = query_scopes(access, snap)
+            for i in range(0, len(ids), 200):
+                chunk = ids[i : i + 200]
+                res = run_query(
+                    conn,
+                    snap,
+                    entity,
+                    {"id": f"in.({','.join(map(str, chunk))})", "limit": "1000"},
+                    scopes=scopes,
+                    hidden=hidden,
+                )
+                visible.update({item["id"]: item for item in res.items})
+    items = []
+    for r in rows:
+        action = r.topic.removeprefix("record.")
+        if action == "deleted":
+            items.append({"token": r.id, "action": action, "id": r.record_id})
+        elif r.record_id in visible:
+            items.append(
+                {"token": r.id, "action": action, "id": r.record_id, "record": visible[r.record_id]}
+            )
+    next_token = rows[-1].id if rows else int(since)
+    return jsonify({"items": items, "next": str(next_token), "more": len(rows) == limit})
+
+
+@api.get("/recycle-bin")
+def recycle_bin():
+    with _request_context() as (conn, actor, _access, _snap):
+        if not actor.is_admin:
+            raise RecordNotFound("the recycle bin is for administrators")
+        return jsonify({"items": recyclebin.list_bin(conn, request.args.get("entity"))})
+
+
+@api.post("/recycle-bin/<entity>/<int:record_id>/restore")
+def restore(entity: str, record_id: int):
+    with _request_context(write=True) as (conn, actor, _access, _snap):
+        record = _platform().records.restore(conn, actor, entity, record_id)
+    return _record_response(record)
+
+
+@api.delete("/recycle-bin/<entity>/<int:record_id>")
+def purge(entity: str, record_id: int):
+    with _request_context(write=True) as (conn, actor, _access, _snap):
+        n = _platform().records.purge(conn, actor, entity, record_id)
+    return jsonify({"purged": n})
+
+
+__all__ = ["json", "query_scopes"]
