@@ -8,6 +8,7 @@ manager hang off ``app.extensions["xrm"]`` as an explicit :class:`Platform` obje
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         FAB_UPDATE_PERMS=True,
         JSON_SORT_KEYS=False,
         WTF_CSRF_ENABLED=True,
+        # FAB's Flask-Limiter instance, enabled without default limits: xrm.web.ratelimit
+        # applies XRM_RATE_LIMIT to the xRM API only.
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=os.environ.get("XRM_RATE_LIMIT_STORAGE", "memory://"),
+        XRM_RATE_LIMIT=os.environ.get("XRM_RATE_LIMIT", "1000 per minute"),
     )
     app.config.update(settings.extra)
 

@@ -95,6 +95,21 @@ field_permission = sa.Table(
     sa.Column("can_write", sa.Boolean, nullable=False),
 )
 
+#: Personal API tokens (only a hash of the secret is kept).
+api_token = sa.Table(
+    "xrm_api_token",
+    CORE_METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.Integer, nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("prefix", sa.String(16), nullable=False, unique=True),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=True),
+    sa.Column("last_used_at", sa.DateTime, nullable=True),
+    sa.Column("revoked_at", sa.DateTime, nullable=True),
+)
+
 
 def install(conn: sa.Connection) -> None:
     CORE_METADATA.create_all(conn, checkfirst=True)

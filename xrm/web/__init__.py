@@ -8,6 +8,8 @@ from flask import Flask
 def register_web(app: Flask) -> None:
     from .api import api
     from .errors import register_error_handlers
+    from .ratelimit import install_rate_limit
 
+    install_rate_limit(app, api)
     app.register_blueprint(api)
     register_error_handlers(app)

@@ -57,7 +57,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     @api_only
     def _http(exc: HTTPException):
-        return problem(exc.code or 500, exc.name, exc.description or exc.name)
+        res = problem(exc.code or 500, exc.name, exc.description or exc.name)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            res.headers["Retry-After"] = str(retry_after)
+        return res
 
     @app.errorhandler(Exception)
     @api_only
