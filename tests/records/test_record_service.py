@@ -225,3 +225,19 @@ def test_an_update_by_a_reader_of_fewer_fields_audits_only_what_changed(platform
         platform.records.update(conn, rep, "crm.contact", rid, {"name": "Anna"})
         entries = platform.records.history(conn, hr, "crm.contact", rid)
     assert entries[0]["changes"] == {"name": {"old": "Ann", "new": "Anna"}}
+
+
+def test_audit_retention_deletes_only_old_entries(platform):
+    import datetime as dt
+
+    from xrm.core.records import audit as audit_log
+
+    setup(platform)
+    with platform.engine.begin() as conn:
+        rid = platform.records.create(conn, SYSTEM, "crm.account", {"name": "Old"})["id"]
+        conn.execute(audit.update().values(at=dt.datetime(2020, 1, 1)))
+        platform.records.update(conn, SYSTEM, "crm.account", rid, {"name": "New"})
+        assert audit_log.purge_older_than(conn, days=30) == 1
+        assert [
+            e["action"] for e in platform.records.history(conn, SYSTEM, "crm.account", rid)
+        ] == ["update"]

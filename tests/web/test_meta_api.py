@@ -173,3 +173,23 @@ def test_non_admins_cannot_change_definitions(app):
     ).json["access_token"]
     res = client.post("/api/v1/meta/apply", json={"definitions": [ACCOUNT]}, headers=auth(token))
     assert res.status_code == 403
+
+
+def test_put_creates_then_changes_an_entity(app, admin_token):
+    client = app.test_client()
+    res = client.put("/api/v1/meta/entities/crm.account", json=ACCOUNT, headers=auth(admin_token))
+    assert res.status_code == 200
+    bigger = {**ACCOUNT, "properties": {**ACCOUNT["properties"], "size": {"type": "integer"}}}
+    res = client.put("/api/v1/meta/entities/crm.account", json=bigger, headers=auth(admin_token))
+    assert [op["op"] for op in res.json["plan"]["operations"]][-1] == "add_field"
+    history = client.get(
+        "/api/v1/meta/entities/crm.account/history", headers=auth(admin_token)
+    ).json["items"]
+    assert [h["revision"] for h in history] == [1, 2]
+
+
+def test_put_refuses_a_document_for_another_name(app, admin_token):
+    res = app.test_client().put(
+        "/api/v1/meta/entities/crm.other", json=ACCOUNT, headers=auth(admin_token)
+    )
+    assert res.status_code == 400

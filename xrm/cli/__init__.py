@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
+from .audit import audit
 from .entities import entities
 from .setup import init_command, plugins
 
@@ -28,3 +29,4 @@ def main() -> None:
 main.add_command(init_command)
 main.add_command(entities)
 main.add_command(plugins)
+main.add_command(audit)

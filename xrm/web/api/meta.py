@@ -114,3 +114,28 @@ def apply_definitions():
         plan, confirm=bool(body.get("confirm")), fallbacks=fallbacks, actor=actor.username
     )
     return _versioned(jsonify({"version": version, "plan": plan.as_dict()}), version)
+
+
+@api.put("/meta/entities/<name>")
+def put_entity(name: str):
+    """Create or replace one entity's definition (plan + apply). The body is the definition
+    document; ``?confirm=true`` is needed for checked or destructive changes. On a plugin's
+    entity an administrator's document becomes the customisation layer."""
+    actor = _require_admin()
+    doc = request.get_json(silent=True)
+    if not isinstance(doc, dict):
+        raise BadRequest("expected the entity definition document")
+    declared = (doc.get("x-xrm") or {}).get("name") if isinstance(doc.get("x-xrm"), dict) else None
+    if declared != name:
+        raise BadRequest(f"the document's x-xrm.name ({declared!r}) must be {name!r}")
+    registry = _platform().registry
+    plan = registry.plan([doc])
+    confirm = request.args.get("confirm", "").lower() in ("1", "true", "yes")
+    version = registry.apply(plan, confirm=confirm, actor=actor.username)
+    return _versioned(jsonify({"version": version, "plan": plan.as_dict()}), version)
+
+
+@api.get("/meta/entities/<name>/history")
+def entity_history(name: str):
+    current_actor()
+    return jsonify({"items": _platform().registry.history(name)})
