@@ -232,16 +232,31 @@ def test_a_cursor_signed_with_another_secret_is_refused(crm):
         crm.query("crm.contact", {"cursor": cursor}, cursor_secret=b"two")
 
 
-def test_a_later_page_is_found_by_position_not_by_offset(crm, engine):
+def plan_for(crm, engine, params):
     snapshot = crm.registry.snapshot()
-    ce = snapshot.entity("crm.contact")
     ctx = QueryContext(snapshot, dialect=engine.dialect.name)
-    plan = plan_query(ce, parse_query({"order": "age.desc,name"}), ctx)
-    statement = plan.page([30, "eve", 10_000])
-    sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    return plan_query(snapshot.entity("crm.contact"), parse_query(params), ctx)
+
+
+def sql_of(statement, engine) -> str:
+    return str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+
+
+def test_a_later_page_is_found_by_position_not_by_offset(crm, engine):
+    plan = plan_for(crm, engine, {"order": "age.desc,name"})
+    (statement,) = plan.page_statements([30, "eve", 10_000])
+    sql = sql_of(statement, engine)
     assert re.search(r"OFFSET (?!0\b)", sql) is None  # SQLite always writes OFFSET 0
     assert "LIMIT 51" in sql
+    assert "age <= 30" in sql  # a range an index scan can start at
     assert "10000" in sql  # the position: after id 10000 among equal age and name
+
+
+def test_after_a_value_with_nulls_last_the_page_reads_the_value_range_then_the_nulls(crm, engine):
+    plan = plan_for(crm, engine, {"order": "age,name"})
+    values, nulls = plan.page_statements([30, "eve", 10_000])
+    assert "age >= 30" in sql_of(values, engine)
+    assert "age IS NULL" in sql_of(nulls, engine)
 
 
 def test_count_exact_counts_every_matching_record_not_the_page(crm):

@@ -85,19 +85,21 @@ class QueryPlan:
     count: bool
     fingerprint: str
 
-    def page(self, after_values: Sequence[Any] | None = None) -> sa.Select:
-        """The rows of one page (plus one, to tell whether another page follows). The order
+    def page_statements(self, position: Sequence[Any] | None = None) -> list[sa.Select]:
+        """The statements that read one page (plus one row, to tell whether another page
+        follows), to run in turn until the page is full: usually one; two when the page may
+        cross from a sort key's values into its NULLs (see :func:`.paging.after`). The order
         values come back labelled ``_k0``, ``_k1``... for the next cursor."""
-        where = list(self.where)
-        if after_values is not None:
-            where.append(after(self.keys, after_values))
+        segments = [None] if position is None else after(self.keys, position)
         keys = [k.column.label(f"_k{i}") for i, k in enumerate(self.keys)]
-        return (
-            sa.select(*self.projection.columns(), *keys)
-            .where(*where)
-            .order_by(*(k.order_by() for k in self.keys))
+        base = sa.select(*self.projection.columns(), *keys).where(*self.where)
+        ordered = [k.order_by() for k in self.keys]
+        return [
+            (base if segment is None else base.where(segment))
+            .order_by(*ordered)
             .limit(self.limit + 1)
-        )
+            for segment in segments
+        ]
 
     def count_statement(self, cap: int) -> sa.Select:
         """``count(*)`` of the matching rows, reading at most ``cap + 1`` of them."""

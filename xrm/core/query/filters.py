@@ -300,13 +300,19 @@ def like(col, pattern: str, insensitive: bool, dialect: str):
     if insensitive and dialect == "sqlite":
         # SQLite's lower() and LIKE fold ASCII only; xrm_lower is Python's str.lower, which
         # folds like PostgreSQL's ILIKE ('MÜLLER' ilike 'müller' on both).
-        lowered = sa.func.xrm_lower(col)
-        return lowered.like(sa.func.xrm_lower(_like_pattern(tokens)), escape="\\")
+        lowered = _sql_function("xrm_lower", col)
+        return lowered.like(_sql_function("xrm_lower", _like_pattern(tokens)), escape="\\")
     if insensitive:
         return col.ilike(_like_pattern(tokens), escape="\\")
     if dialect == "sqlite":
         return col.op("GLOB")(_glob_pattern(tokens))
     return col.like(_like_pattern(tokens), escape="\\")
+
+
+def _sql_function(name: str, *args: Any):
+    # A plain Function, not ``sa.func.<name>``: libraries register GenericFunctions under
+    # these names (sqlalchemy-utils' json_array_length) that would be used instead.
+    return sa.sql.functions.Function(name, *args)
 
 
 def register_sqlite_functions(dbapi_connection: Any) -> None:
@@ -325,7 +331,7 @@ def json_contains(col, values: list[Any], dialect: str):
         return sa.func.coalesce(sa.type_coerce(col, JSONB).contains(values), sa.false())
     tests = []
     for value in values:
-        each = sa.func.json_each(col).table_valued("value")
+        each = _sql_function("json_each", col).table_valued("value")
         tests.append(
             sa.exists(sa.select(sa.literal(1)).select_from(each).where(each.c.value == value))
         )
@@ -337,5 +343,5 @@ def json_is_empty(col, dialect: str, array: bool):
     if dialect == "postgresql":
         text = sa.cast(col, sa.Text)
         return text.in_(["null", "[]"]) if array else text == "null"
-    null = sa.func.json_type(col) == "null"
-    return sa.or_(null, sa.func.json_array_length(col) == 0) if array else null
+    null = _sql_function("json_type", col) == "null"
+    return sa.or_(null, _sql_function("json_array_length", col) == 0) if array else null

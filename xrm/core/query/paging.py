@@ -76,11 +76,16 @@ def sort_keys(ce: CompiledEntity, order: Sequence[SortTerm], ctx: QueryContext) 
     return keys
 
 
-def after(keys: Sequence[SortKey], values: Sequence[Any]):
-    """WHERE clause: rows strictly after the row whose order values are ``values``.
+def after(keys: Sequence[SortKey], values: Sequence[Any]) -> list[Any]:
+    """WHERE clauses of the rows strictly after the row whose order values are ``values``.
 
-    (k1 after v1) OR (k1 = v1 AND k2 after v2) OR ..., with "=" null-safe and "after" aware
-    of each key's direction and NULL placement.
+    The rows after a position are (k1 after v1) OR (k1 = v1 AND k2 after v2) OR ..., with "="
+    null-safe and "after" aware of each key's direction and NULL placement. An OR like that
+    gives the database no range to start an index scan at, so the first key also gets a
+    redundant bound (``k1 >= v1``). When NULLs of the first key come last, the rows after a
+    non-NULL position are two ranges of the index: ``k1 >= v1``, then ``k1 IS NULL``. They are
+    returned as two consecutive segments (every row of the first sorts before every row of the
+    second); the runner reads the second only when the first does not fill the page.
     """
     alternatives = []
     equal: list[Any] = []
@@ -90,13 +95,14 @@ def after(keys: Sequence[SortKey], values: Sequence[Any]):
             alternatives.append(sa.and_(*equal, beyond))
         equal.append(key.column.is_(None) if value is None else key.column == _bound(key, value))
     clause = sa.or_(*alternatives) if alternatives else sa.false()
-    # A redundant range on the first key lets the database start an index scan there.
     first, value = keys[0], values[0]
-    if value is not None and len(keys) > 1 and (first.nulls_first or not first.nullable):
-        value = _bound(first, value)
-        bound = first.column <= value if first.descending else first.column >= value
-        clause = sa.and_(bound, clause)
-    return clause
+    if value is None or len(keys) == 1:
+        return [clause]
+    value = _bound(first, value)
+    bound = first.column <= value if first.descending else first.column >= value
+    if first.nulls_first or not first.nullable:
+        return [sa.and_(bound, clause)]
+    return [sa.and_(bound, clause), first.column.is_(None)]
 
 
 def _bound(key: SortKey, value: Any):

@@ -86,7 +86,12 @@ def run_query(
     items: list[dict[str, Any]] = []
     next_cursor = None
     if plan.limit > 0:
-        rows = conn.execute(plan.page(position)).mappings().all()
+        rows: list[Any] = []
+        for statement in plan.page_statements(position):
+            wanted = plan.limit + 1 - len(rows)
+            if wanted <= 0:
+                break
+            rows.extend(conn.execute(statement.limit(wanted)).mappings().all())
         if len(rows) > plan.limit:
             rows = rows[: plan.limit]
             last = rows[-1]
