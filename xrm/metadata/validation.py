@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import DefinitionInvalid, DefinitionProblem
 from .fieldtypes import FIELD_TYPES, FieldValueError
-from .metaschema import entity_metaschema_validator
+from .metaschema import structure_validator, type_option_validators
 from .model import CONSTRAINT_KEYWORDS, EntityDefinition, infer_field_type, parse_definition
 from .names import RESERVED_FIELD_NAMES, RESERVED_NAMESPACES, SYSTEM_COLUMNS, namespace
 
@@ -38,26 +38,37 @@ def _with_inferred_types(doc: Any) -> Any:
 
 
 def metaschema_problems(doc: Any) -> list[DefinitionProblem]:
-    validator = entity_metaschema_validator()
+    """Problems the meta-schema finds. The shipped meta-schema checks each field type's options
+    with an if/then per type; here the same rules run dispatched by type (one small validator
+    per field instead of every if/then for every field), which gives the same problems faster."""
+    annotated = _with_inferred_types(doc)
+    errors = [(err, ()) for err in structure_validator().iter_errors(annotated)]
+    if isinstance(annotated, Mapping) and isinstance(annotated.get("properties"), Mapping):
+        for fname, prop in annotated["properties"].items():
+            fx = prop.get("x-xrm") if isinstance(prop, Mapping) else None
+            ftype = fx.get("type") if isinstance(fx, Mapping) else None
+            if isinstance(ftype, str) and ftype in type_option_validators():
+                base = ("properties", fname, "x-xrm")
+                errors += [(err, base) for err in type_option_validators()[ftype].iter_errors(fx)]
     problems = []
-    errors = validator.iter_errors(_with_inferred_types(doc))
-    for err in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
+    for err, base in sorted(errors, key=lambda e: list(map(str, (*e[1], *e[0].absolute_path)))):
+        path = (*base, *err.absolute_path)
         if err.validator in ("allOf", "$ref") and err.context:
             continue
         if "propertyNames" in err.schema_path:
             # Point at the offending key itself, and say what is allowed there.
             key = err.instance
             allowed = ", ".join(err.validator_value) if err.validator == "enum" else ""
-            owner = _resolve(doc, err.absolute_path)
+            owner = _resolve(doc, path)
             ftype = owner.get("type") if isinstance(owner, Mapping) else None
-            if ftype is None and len(err.absolute_path) >= 2 and err.absolute_path[0] == "properties":
-                prop = _resolve(doc, list(err.absolute_path)[:2])
+            if ftype is None and len(path) >= 2 and path[0] == "properties":
+                prop = _resolve(doc, list(path)[:2])
                 ftype = infer_field_type(prop) if isinstance(prop, Mapping) else None
             what = f"an option of {ftype} fields" if isinstance(ftype, str) else "allowed here"
             message = f"{key!r} is not {what} (allowed: {allowed})" if allowed else err.message
-            problems.append(DefinitionProblem(pointer(*err.absolute_path, key), message))
+            problems.append(DefinitionProblem(pointer(*path, key), message))
             continue
-        problems.append(DefinitionProblem(pointer(*err.absolute_path), _plain(err)))
+        problems.append(DefinitionProblem(pointer(*path), _plain(err)))
     return problems
 
 
