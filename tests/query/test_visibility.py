@@ -170,3 +170,9 @@ def test_the_id_is_always_returned(crm, world):
 def test_a_hidden_field_refusal_is_an_invalid_query(crm, world):
     with pytest.raises(InvalidQuery):
         crm.query("crm.account", {"order": "secret"}, hidden=HIDE_SECRET)
+
+
+def test_a_self_reference_path_applies_the_scope_to_the_referenced_record(crm, world):
+    berlin_only = scopes(crm, account=lambda t: t.c.city == "Berlin")
+    assert crm.ids("crm.account", {"parent.name": "eq.Paris Co"}) == [world.berlin]
+    assert crm.ids("crm.account", {"parent.name": "eq.Paris Co"}, scopes=berlin_only) == []

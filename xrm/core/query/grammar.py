@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import InvalidQuery
+from .lexical import check_text, split_top, unquote
 from .nodes import (
     IS_VALUES,
     OPERATOR_ALIASES,
@@ -54,8 +55,8 @@ def parse_query(params: Any) -> Query:
     controls: dict[str, str] = {}
     items: list[Condition | Group] = []
     for key, value in _pairs(params):
-        _check_text(key, key)
-        _check_text(value, key)
+        check_text(key, key)
+        check_text(value, key)
         if key in CONTROL_PARAMETERS:
             if key in controls:
                 raise InvalidQuery("is given more than once", parameter=key)
@@ -87,18 +88,6 @@ def parse_query(params: Any) -> Query:
         cursor=_parse_cursor(controls["cursor"]) if "cursor" in controls else None,
         count=_parse_count(controls["count"]) if "count" in controls else False,
     )
-
-
-def _check_text(text: Any, parameter: str) -> None:
-    """Text both databases can take: a string, valid Unicode, no NUL character."""
-    if not isinstance(text, str):
-        raise InvalidQuery(f"expected text, got {type(text).__name__}", parameter=str(parameter))
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidQuery("is not valid Unicode text", parameter=parameter) from None
-    if "\x00" in text:
-        raise InvalidQuery("may not contain a NUL character", parameter=parameter)
 
 
 def _pairs(params: Any) -> Iterable[tuple[str, str]]:
@@ -188,7 +177,7 @@ def _parse_value(
                 value=raw,
             )
         return raw
-    return _unquote(raw.strip(), parameter) if in_group else raw
+    return unquote(raw.strip()) if in_group else raw
 
 
 def _parse_list(
@@ -206,7 +195,7 @@ def _parse_list(
     inner = raw[1:-1]
     if not inner.strip():
         return ()
-    values = tuple(_unquote(part.strip(), parameter) for part in _split_top(inner, parameter))
+    values = tuple(unquote(part.strip()) for part in split_top(inner, parameter))
     if len(values) > MAX_LIST_VALUES:
         raise InvalidQuery(
             f"{name} may list at most {MAX_LIST_VALUES} values ({len(values)} given)",
@@ -215,54 +204,6 @@ def _parse_list(
             operator=op,
         )
     return values
-
-
-def _split_top(text: str, parameter: str) -> list[str]:
-    """Split on commas that are outside double quotes, parentheses and braces."""
-    parts: list[str] = []
-    buf: list[str] = []
-    depth = 0
-    quoted = False
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if quoted:
-            buf.append(c)
-            if c == "\\" and i + 1 < len(text):
-                buf.append(text[i + 1])
-                i += 1
-            elif c == '"':
-                quoted = False
-        elif c == '"':
-            quoted = True
-            buf.append(c)
-        elif c in "({":
-            depth += 1
-            buf.append(c)
-        elif c in ")}":
-            depth -= 1
-            if depth < 0:
-                raise InvalidQuery(f"unbalanced {c!r} in {text!r}", parameter=parameter)
-            buf.append(c)
-        elif c == "," and depth == 0:
-            parts.append("".join(buf))
-            buf = []
-        else:
-            buf.append(c)
-        i += 1
-    if quoted:
-        raise InvalidQuery(f"unterminated double quote in {text!r}", parameter=parameter)
-    if depth:
-        raise InvalidQuery(f"unbalanced parentheses in {text!r}", parameter=parameter)
-    parts.append("".join(buf))
-    return parts
-
-
-def _unquote(text: str, parameter: str) -> str:
-    """``"a, b"`` -> ``a, b`` (``\\"`` and ``\\\\`` escape); unquoted text as it is."""
-    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
-        return re.sub(r"\\(.)", r"\1", text[1:-1], flags=re.DOTALL)
-    return text
 
 
 # -- and/or groups --------------------------------------------------------------------------------
@@ -284,7 +225,7 @@ def _parse_group(kind: str, text: str, negated: bool, parameter: str, depth: int
     if not inner.strip():
         raise InvalidQuery(f"the {kind} group is empty", parameter=parameter)
     items: list[Condition | Group] = []
-    for part in _split_top(inner, parameter):
+    for part in split_top(inner, parameter):
         part = part.strip()
         nested = NESTED_GROUP.match(part)
         if nested:
@@ -370,7 +311,7 @@ def parse_select(text: str, depth: int = 0) -> tuple[SelectItem, ...]:
     if not text.strip():
         raise InvalidQuery("select lists no field; e.g. select=id,name", parameter="select")
     items: list[SelectItem] = []
-    for part in _split_top(text, "select"):
+    for part in split_top(text, "select"):
         part = part.strip()
         m = SELECT_ITEM.match(part)
         if not m:
