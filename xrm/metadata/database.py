@@ -17,6 +17,8 @@ def configure_sqlite(engine: sa.Engine) -> sa.Engine:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
+        # Unicode-aware lower() for case-insensitive filters (SQLite's own only folds ASCII).
+        dbapi_connection.create_function("xrm_lower", 1, _lower, deterministic=True)
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
@@ -30,6 +32,10 @@ def configure_sqlite(engine: sa.Engine) -> sa.Engine:
         conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def create_engine(url: str, **kwargs) -> sa.Engine:

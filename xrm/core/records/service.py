@@ -91,14 +91,16 @@ class RecordService:
         if row is None:
             return None
         record = ce.dump(row)
+        snap = self.registry.current
         for fname, assoc in ce.associations.items():
-            record[fname] = list(
-                conn.execute(
-                    sa.select(assoc.c.target_id)
-                    .where(assoc.c.source_id == record_id)
-                    .order_by(assoc.c.target_id)
-                ).scalars()
-            )
+            q = sa.select(assoc.c.target_id).where(assoc.c.source_id == record_id)
+            target = snap.entities.get(ce.fields[fname].spec.opt("target")) if snap else None
+            if target is not None:  # links to records in the recycle bin are not shown
+                tt = target.table
+                q = q.join(tt, tt.c.id == assoc.c.target_id).where(tt.c.deleted_at.is_(None))
+                if access is not None and (scope := access.scope_clause(target.name, tt)) is not None:
+                    q = q.where(scope)
+            record[fname] = list(conn.execute(q.order_by(assoc.c.target_id)).scalars())
         for hidden in access.hidden(ce.name) if access else ():
             record.pop(hidden, None)
         return record
