@@ -1,5 +1,5 @@
-"""Example definitions the workflow specifications are written against: a sales opportunity,
-built with the metadata engine's own validation."""
+"""Example definitions the workflow specifications are written against: a sales opportunity
+whose discount needs approval, built with the metadata engine's own validation."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from xrm.metadata.validation import check_definition
+from xrm.workflow import check_workflow
 
 NOW = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)
 
@@ -40,12 +41,132 @@ OPPORTUNITY = {
     },
 }
 
-REP = 1
+DISCOUNT_APPROVAL = {
+    "name": "sales.discount_approval",
+    "label": "Discount approval",
+    "entity": "sales.opportunity",
+    "stateField": "stage",
+    "states": {
+        "draft": {"label": "Draft", "initial": True, "colour": "#9e9e9e"},
+        "quoted": {
+            "label": "Quoted",
+            "colour": "#1f77b4",
+            "required": ["valid_until"],
+            "readOnly": ["amount", "discount"],
+            "timers": [
+                {
+                    "name": "remind",
+                    "after": "P7D",
+                    "actions": [
+                        {
+                            "type": "notify",
+                            "to": {"owner": True},
+                            "subject": "{{ record.name }} is waiting",
+                        }
+                    ],
+                },
+                {"name": "expire", "at": "valid_until", "offset": "P1D", "transition": "expire"},
+            ],
+        },
+        "won": {
+            "label": "Won",
+            "final": True,
+            "colour": "#2ca02c",
+            "readOnly": ["amount", "discount"],
+        },
+        "lost": {"label": "Lost", "final": True, "colour": "#d62728", "required": ["lost_reason"]},
+    },
+    "transitions": [
+        {
+            "name": "send_quote",
+            "label": "Send quote",
+            "from": "draft",
+            "to": "quoted",
+            "roles": ["sales_rep", "sales_manager"],
+            "guard": "record.amount != null && record.amount > 0.0",
+            "guardMessage": "an opportunity needs an amount before it is quoted",
+            "requiredFields": ["valid_until"],
+            "approvals": [
+                {
+                    "name": "manager",
+                    "label": "Sales manager",
+                    "role": "sales_manager",
+                    "when": "record.discount > 10.0",
+                },
+                {
+                    "name": "director",
+                    "label": "Sales director",
+                    "role": "sales_director",
+                    "when": "record.discount > 25.0",
+                },
+            ],
+            "actions": [
+                {
+                    "type": "setFields",
+                    "values": {
+                        "quoted_at": "now",
+                        "net_amount": "round(record.amount * (1.0 - (record.discount == null ? 0.0 : record.discount) / 100.0), 2)",
+                    },
+                },
+                {
+                    "type": "webhook",
+                    "url": "https://erp.example.com/quotes",
+                    "payload": {"name": "record.name", "net": "record.net_amount"},
+                },
+            ],
+        },
+        {"name": "win", "label": "Mark won", "from": "quoted", "to": "won", "ownerOnly": True},
+        {
+            "name": "lose",
+            "label": "Mark lost",
+            "from": ["draft", "quoted"],
+            "to": "lost",
+            "fields": ["notes"],
+            "requiredFields": ["lost_reason"],
+            "requireComment": True,
+        },
+        {
+            "name": "expire",
+            "label": "Expire",
+            "from": "quoted",
+            "to": "lost",
+            "actions": [{"type": "setFields", "values": {"lost_reason": "'quote expired'"}}],
+        },
+        {
+            "name": "reopen",
+            "label": "Reopen",
+            "from": "lost",
+            "to": "draft",
+            "roles": ["sales_manager"],
+            "notByOwner": True,
+        },
+    ],
+}
+
+REP, MANAGER, DIRECTOR, OTHER_REP = 1, 2, 3, 4
 
 
 @pytest.fixture
 def opportunity():
     return check_definition(copy.deepcopy(OPPORTUNITY), {})
+
+
+@pytest.fixture
+def opportunity_with_sent():
+    """Version 2 of the entity: the stage 'quoted' is called 'sent'."""
+    doc = copy.deepcopy(OPPORTUNITY)
+    doc["properties"]["stage"]["enum"] = ["draft", "sent", "won", "lost"]
+    return check_definition(doc, {})
+
+
+@pytest.fixture
+def discount_doc():
+    return copy.deepcopy(DISCOUNT_APPROVAL)
+
+
+@pytest.fixture
+def discount_wf(opportunity):
+    return check_workflow(copy.deepcopy(DISCOUNT_APPROVAL), opportunity)
 
 
 def opp(**values):

@@ -103,9 +103,10 @@ def test_malformed_duration_and_timestamp_literals_are_reported_at_save_time(var
         "1:35: 'P2D' is not a CEL duration; write e.g. '4h', '30m' or '172800s' "
         "(ISO 8601 like 'P2D' is for timers)"
     ]
-    assert "1:11: '2025-01-01' is not an RFC 3339 timestamp" in problems(
-        "timestamp('2025-01-01') < now", variables
-    )[0]
+    assert (
+        "1:11: '2025-01-01' is not an RFC 3339 timestamp"
+        in problems("timestamp('2025-01-01') < now", variables)[0]
+    )
 
 
 def test_a_syntax_error_names_the_line_and_column(variables):
@@ -120,7 +121,9 @@ def test_several_problems_in_one_expression_are_all_reported(variables):
 
 
 def test_a_condition_must_be_a_bool(variables):
-    assert problems("record.amount", variables) == ["1:1: must be a condition (bool), but gives double"]
+    assert problems("record.amount", variables) == [
+        "1:1: must be a condition (bool), but gives double"
+    ]
 
 
 def test_a_value_must_fit_the_field_it_is_written_to(variables, opportunity):
@@ -171,8 +174,12 @@ def test_decimal_values_become_doubles_whether_json_text_or_decimal(opportunity)
 def test_dates_become_utc_timestamps_at_midnight(opportunity):
     expected = dt.datetime(2025, 3, 31, tzinfo=dt.UTC)
     assert evaluate("record.close_date", opportunity, {"close_date": "2025-03-31"}) == expected
-    assert evaluate("record.close_date", opportunity, {"close_date": dt.date(2025, 3, 31)}) == expected
-    assert evaluate("record.close_date == date('2025-03-31')", opportunity, {"close_date": "2025-03-31"})
+    assert (
+        evaluate("record.close_date", opportunity, {"close_date": dt.date(2025, 3, 31)}) == expected
+    )
+    assert evaluate(
+        "record.close_date == date('2025-03-31')", opportunity, {"close_date": "2025-03-31"}
+    )
 
 
 def test_now_and_today_are_given(opportunity):
@@ -182,7 +189,9 @@ def test_now_and_today_are_given(opportunity):
 
 def test_money_is_an_amount_and_a_currency(opportunity):
     record = {"price": {"amount": "99.90", "currency": "EUR"}}
-    assert evaluate("record.price.amount > 50.0 && record.price.currency == 'EUR'", opportunity, record)
+    assert evaluate(
+        "record.price.amount > 50.0 && record.price.currency == 'EUR'", opportunity, record
+    )
 
 
 def test_the_user_is_given_with_id_and_roles(opportunity):
