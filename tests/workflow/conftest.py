@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from xrm.metadata.validation import check_definition
-from xrm.workflow import check_workflow
+from xrm.workflow import Actor, check_workflow
 
 NOW = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)
 
@@ -167,6 +167,21 @@ def discount_doc():
 @pytest.fixture
 def discount_wf(opportunity):
     return check_workflow(copy.deepcopy(DISCOUNT_APPROVAL), opportunity)
+
+
+@pytest.fixture
+def rep():
+    return Actor(REP, frozenset({"sales_rep"}))
+
+
+@pytest.fixture
+def manager():
+    return Actor(MANAGER, frozenset({"sales_manager"}))
+
+
+@pytest.fixture
+def director():
+    return Actor(DIRECTOR, frozenset({"sales_director", "sales_manager"}))
 
 
 def opp(**values):
