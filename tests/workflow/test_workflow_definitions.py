@@ -80,6 +80,16 @@ def test_a_timer_needs_exactly_one_of_after_or_at(discount_doc, opportunity):
     assert "/states/draft/timers/2/after" in found
 
 
+def test_a_timer_counts_forward_from_entering_the_state(discount_doc, opportunity):
+    discount_doc["states"]["draft"]["timers"] = [
+        {"name": "d", "after": "-P1D", "transition": "lose"}
+    ]
+    assert errors_of(discount_doc, opportunity) == {
+        "/states/draft/timers/0/after": "'after' counts forward from entering the state; "
+        "it cannot be negative"
+    }
+
+
 def test_an_action_type_takes_only_its_own_parameters(discount_doc, opportunity):
     discount_doc["transitions"][1]["actions"] = [
         {"type": "setFields", "values": {"notes": "'x'"}, "url": "https://x"},

@@ -168,6 +168,13 @@ def _timers(defn: WorkflowDefinition, state, entity: EntityDefinition) -> list[F
                         f"a timer waits for a date or datetime field; {f.name!r} is {f.type}",
                     )
                 )
+        elif timer.after is not None and timer.after.startswith("-"):
+            out.append(
+                error(
+                    f"{timer.pointer}/after",
+                    "'after' counts forward from entering the state; it cannot be negative",
+                )
+            )
         elif timer.offset is not None:
             out.append(
                 error(

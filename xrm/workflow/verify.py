@@ -51,7 +51,7 @@ def verify(
             findings += _actions(defn, known_actions)
         if entities is None:
             findings += _unchecked_targets(defn, entity)
-    return sorted(findings, key=lambda f: (not f.is_error, f.pointer))
+    return sorted(findings, key=lambda f: not f.is_error)  # stable: document order within
 
 
 def _at(doc: Any, ptr: str) -> Any:
