@@ -4,6 +4,7 @@ before anything runs: a mistake is reported with its line, column and a plain me
 from __future__ import annotations
 
 import datetime as dt
+import random
 from decimal import Decimal
 
 import pytest
@@ -236,3 +237,34 @@ def test_the_checker_understands_every_form_of_cel_the_platform_uses(source, var
     """The binding judges syntax; the checker must model every valid form, or it would refuse
     valid expressions."""
     assert problems(source, variables) == []
+
+
+def test_any_text_gives_problems_or_an_expression_never_an_exception(variables):
+    rng = random.Random(20250303)
+    alphabet = "record.amount stage ()[]{}'\"+-*/%<>=!&|?:,.0123456789abc \n\\"
+    texts = ["", "(((", "'", "\x00", "a" * 5000, "(" * 300 + "1" + ")" * 300, "!" * 500 + "true"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(2000)]
+    for text in texts:
+        expr, found = compile_expression(text, variables, BOOL)
+        assert (expr is None) == bool(found), text
+
+
+def test_deeply_nested_expressions_are_refused_not_crashed_on(variables):
+    assert problems("!" * 500 + "true", variables) == [
+        "1:1: expression nested more than 100 levels deep"
+    ]
+    assert problems("(" * 300 + "true" + ")" * 300, variables) == [
+        "1:97: Syntax error: Recursion limit of 96 exceeded"
+    ]
+
+
+def test_a_record_is_indexed_by_field_names(variables):
+    assert problems("record[0] == 1", variables) == [
+        "1:7: sales.opportunity is indexed by a field name, not 0 (int)"
+    ]
+
+
+def test_values_that_do_not_fit_their_field_reach_cel_as_null(opportunity):
+    # The record service reports them; an expression must not crash on them first.
+    assert evaluate("record.amount == null", opportunity, {"amount": "a lot"})
+    assert evaluate("record.close_date == null", opportunity, {"close_date": "someday"})

@@ -193,6 +193,9 @@ def _syntax_problem(text: str) -> ExpressionProblem:
     if not m:
         return ExpressionProblem(1, 1, text.splitlines()[0] if text else "cannot be parsed")
     message = m.group(3)
+    inner = re.search(r'msg: "([^"]+)"', message)  # the binding's own errors, unwrapped
+    if inner:
+        message = f"Syntax error: {inner.group(1)}"
     message = re.sub(r" expecting \{.*\}$", "", message)  # the token list helps nobody
     message = message.replace("mismatched input '<EOF>'", "unexpected end of the expression")
     return ExpressionProblem(int(m.group(1)), int(m.group(2)), message)

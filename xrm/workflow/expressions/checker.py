@@ -128,12 +128,14 @@ class Checker:
             if i.kind not in ("int", "uint", "dyn"):
                 self.issue(node, f"a list is indexed by an int, not {_describe(node.index, i)}")
             return t.elem()
-        if (
-            t.kind == "object"
-            and isinstance(node.index, ast.Literal)
-            and node.index.kind == "string"
-        ):
-            return self._field(node, t, node.index.value)
+        if t.kind == "object":
+            if isinstance(node.index, ast.Literal) and node.index.kind == "string":
+                return self._field(node, t, node.index.value)
+            if i.kind not in ("string", "dyn"):
+                return self.issue(
+                    node, f"{t.label} is indexed by a field name, not {_describe(node.index, i)}"
+                )
+            return DYN
         if t.kind in ("map", "object", "dyn"):
             return t.args[1] if t.kind == "map" else DYN
         return self.issue(node, f"cannot index {_describe(node.operand, t)}")

@@ -336,9 +336,23 @@ def parse(source: str) -> Node:
     if len(source) > MAX_SOURCE_LENGTH:
         raise Unsupported("expression too long to analyse")
     try:
-        return _Parser(source).parse()
+        tree = _Parser(source).parse()
     except RecursionError:
         raise Unsupported("expression nested too deeply") from None
+    if depth(tree) > MAX_DEPTH:
+        # Long operator chains nest as deeply as parentheses; the checker recurses over them.
+        raise Unsupported(f"expression nested more than {MAX_DEPTH} levels deep")
+    return tree
+
+
+def depth(node: Node) -> int:
+    """The depth of a tree, computed without recursion."""
+    deepest, todo = 0, [(node, 1)]
+    while todo:
+        n, d = todo.pop()
+        deepest = max(deepest, d)
+        todo.extend((c, d + 1) for c in children(n))
+    return deepest
 
 
 def line_column(source: str, pos: int) -> tuple[int, int]:
