@@ -268,3 +268,15 @@ def test_values_that_do_not_fit_their_field_reach_cel_as_null(opportunity):
     # The record service reports them; an expression must not crash on them first.
     assert evaluate("record.amount == null", opportunity, {"amount": "a lot"})
     assert evaluate("record.close_date == null", opportunity, {"close_date": "someday"})
+    assert evaluate("record.quantity == null", opportunity, {"quantity": 2**64})
+
+
+def test_a_result_too_large_for_its_decimal_field_is_refused(opportunity):
+    from xrm.workflow.expressions.values import ResultError, field_value
+
+    amount = opportunity.field("amount")  # precision 14, scale 2
+    assert field_value(amount, 0.125) == "0.13"
+    assert field_value(amount, 999999999999.994) == "999999999999.99"
+    for huge in (1e12, 1e300):
+        with pytest.raises(ResultError, match="more than 12 digits before the point"):
+            field_value(amount, huge)

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from conftest import NOW, REP, opp
 
-from xrm.workflow import due_timers, fire_timer, next_due, parse_duration, timer_due
+from xrm.workflow import check_workflow, due_timers, fire_timer, next_due, parse_duration, timer_due
 
 ENTERED = dt.datetime(2025, 3, 1, 8, 30, tzinfo=dt.UTC)
 
@@ -99,3 +99,11 @@ def test_a_timer_with_a_transition_takes_it_as_the_platform(discount_wf):
     firing = fire_timer(discount_wf, due, record, REP, now=NOW)
     assert (firing.transition, firing.to_state) == ("expire", "lost")
     assert firing.values["lost_reason"] == "quote expired"
+
+
+def test_a_timer_whose_condition_does_not_hold_does_nothing(discount_doc, opportunity):
+    discount_doc["states"]["quoted"]["timers"][0]["when"] = "record.amount > 1000.0"
+    wf = check_workflow(discount_doc, opportunity)
+    record = opp(stage="quoted", valid_until="2025-04-30", amount="500")
+    (due,) = due_timers(wf, record, ENTERED, utc(2025, 3, 9))
+    assert fire_timer(wf, due, record, REP, now=NOW) is None

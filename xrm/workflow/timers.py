@@ -26,8 +26,9 @@ from typing import Any
 from .actions import run_actions
 from .compiler import CompiledTimer, CompiledWorkflow
 from .engine import SYSTEM, Firing, fire
-from .expressions import Activation
-from .expressions.values import cel_value
+from .errors import Reason, TransitionRefused
+from .expressions import Activation, ExpressionError
+from .expressions.values import ResultError, cel_value
 
 _DURATION = re.compile(
     r"^(?P<sign>-)?P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?"
@@ -150,13 +151,18 @@ def fire_timer(
 ) -> Firing | None:
     """Run a due timer as the platform: its actions, then its transition if it has one.
     None when its ``when`` condition does not hold (the timer is then spent all the same).
-    A refused transition raises :class:`~xrm.workflow.errors.TransitionRefused`."""
+    A refused transition or a failing action raises
+    :class:`~xrm.workflow.errors.TransitionRefused`."""
     timer = due.timer
     state = record.get(wf.state_field)
     activation = Activation.for_record(wf.entity, record, now=now)
-    if timer.when is not None and timer.when.evaluate(activation) is not True:
-        return None
-    values, effects = run_actions(timer.actions, activation, wf.entity, record)
+    try:
+        if timer.when is not None and timer.when.evaluate(activation) is not True:
+            return None
+        values, effects = run_actions(timer.actions, activation, wf.entity, record)
+    except (ExpressionError, ResultError) as exc:
+        reason = Reason("action_failed", f"timer {timer.spec.name!r} failed: {exc}", 422)
+        raise TransitionRefused(wf.entity.name, f"timer:{timer.spec.name}", (reason,)) from None
     if timer.spec.transition is None:
         return Firing(f"timer:{timer.spec.name}", state, state, values, effects)
     firing = fire(wf, timer.spec.transition, {**record, **values}, SYSTEM, owner_id, now=now)

@@ -67,11 +67,9 @@ def cel_value(ftype: str, value: Any) -> Any:
     if ftype in _INT_TYPES:
         if isinstance(value, bool):
             return None
-        if isinstance(value, int):
-            return value
-        return (
-            int(value) if isinstance(value, str) and value.strip().lstrip("-").isdigit() else None
-        )
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        return value if isinstance(value, int) and -(2**63) <= value < 2**63 else None
     if ftype in ("date", "datetime", "timestamp"):
         return _to_timestamp(value)
     if ftype == "money":
@@ -128,7 +126,11 @@ def _decimal_text(spec: FieldSpec, number: float) -> str:
     if not math.isfinite(number):
         raise ResultError(f"{number} is not a finite number")
     scale = spec.opt("scale", 2)
-    return str(Decimal(repr(number)).quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP))
+    precision = spec.opt("precision", 18) if spec.type == "decimal" else 18
+    value = Decimal(repr(number))
+    if abs(value) >= Decimal(10) ** (precision - scale):
+        raise ResultError(f"{number} has more than {precision - scale} digits before the point")
+    return str(value.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP))
 
 
 def field_value(spec: FieldSpec, result: Any, current: Any = None) -> Any:
