@@ -83,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         XRM_RATE_LIMIT=os.environ.get("XRM_RATE_LIMIT", "1000 per minute"),
     )
     app.config.update(settings.extra)
+    app.json.sort_keys = False  # records keep their field order
 
     db = SQLA()
     db.init_app(app)

@@ -241,3 +241,30 @@ def test_audit_retention_deletes_only_old_entries(platform):
         assert [
             e["action"] for e in platform.records.history(conn, SYSTEM, "crm.account", rid)
         ] == ["update"]
+
+
+def test_the_widest_scope_of_the_actors_roles_wins(platform):
+    setup(platform)
+    both = Actor(user_id=7, username="both", roles=("Rep", "Lead"))
+    with platform.engine.begin() as conn:
+        grants.ensure_role(conn, "Rep")
+        grants.ensure_role(conn, "Lead")
+        grants.grant(conn, "Rep", "crm.account", ["read"])
+        grants.set_scope(conn, "Rep", "crm.account", "own")
+        grants.grant(conn, "Lead", "crm.account", ["read"])  # no scope row: all records
+        theirs = platform.records.create(
+            conn, SYSTEM, "crm.account", {"name": "Theirs", "owner_id": 99}
+        )["id"]
+        assert platform.records.get(conn, both, "crm.account", theirs)["name"] == "Theirs"
+
+
+def test_purging_a_record_still_referenced_from_the_bin_is_a_clear_conflict(platform):
+    setup(platform, ACCOUNT, contact("restrict"))
+    rs = platform.records
+    with platform.engine.begin() as conn:
+        acc = rs.create(conn, SYSTEM, "crm.account", {"name": "Acme"})["id"]
+        con = rs.create(conn, SYSTEM, "crm.contact", {"name": "Ann", "account": acc})["id"]
+        rs.delete(conn, SYSTEM, "crm.contact", con)
+        rs.delete(conn, SYSTEM, "crm.account", acc)
+        with pytest.raises(RecordConflict, match="cannot be purged"):
+            rs.purge(conn, SYSTEM, "crm.account", acc)

@@ -35,8 +35,12 @@ def read_documents(paths: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def echo_plan(plan: MigrationPlan) -> None:
-    if plan.is_empty:
+    if plan.is_empty and not plan.option_sets:
         click.echo("Nothing to change.")
+    for oset in plan.option_sets:
+        click.echo(
+            f"  [{click.style('safe', fg='green')}] option set {oset['name']}: {len(oset['options'])} options"
+        )
     colours = {Risk.SAFE: "green", Risk.CHECKED: "yellow", Risk.DESTRUCTIVE: "red"}
     for i, op in enumerate(plan.operations):
         risk = op.risk_of

@@ -77,7 +77,7 @@ def apply_entities(paths: tuple[str, ...], yes: bool, fallback: tuple[str, ...])
     reg = platform().registry
     plan = reg.plan(read_documents(paths))
     echo_plan(plan)
-    if plan.is_empty:
+    if plan.is_empty and not plan.option_sets:
         return
     if not confirm_plan(plan, yes):
         sys.exit(1)

@@ -139,7 +139,16 @@ def purge_rows(conn: sa.Connection, snap: MetadataSnapshot, rows: list[tuple[str
     n = 0
     for name, rid in reversed(rows):
         t = snap.entity(name).table
-        n += conn.execute(t.delete().where(t.c.id == rid, t.c.deleted_at.is_not(None))).rowcount
+        try:
+            with conn.begin_nested():
+                n += conn.execute(
+                    t.delete().where(t.c.id == rid, t.c.deleted_at.is_not(None))
+                ).rowcount
+        except sa.exc.IntegrityError:
+            raise RecordConflict(
+                f"{name} {rid} cannot be purged: other records (perhaps in the recycle bin) still "
+                "refer to it; purge or change those first"
+            ) from None
         conn.execute(
             recycle_bin.delete().where(recycle_bin.c.entity == name, recycle_bin.c.record_id == rid)
         )

@@ -80,7 +80,7 @@ def resolve_access(conn: sa.Connection, actor: Actor) -> Access:
     roles = list(actor.roles)
     grants = set()
     q = (
-        sa.select(view_menu_t.c.name, permission_t.c.name)
+        sa.select(view_menu_t.c.name, permission_t.c.name, role_t.c.name)
         .select_from(
             assoc_permissionview_role.join(
                 permission_view_t,
@@ -92,15 +92,23 @@ def resolve_access(conn: sa.Connection, actor: Actor) -> Access:
         )
         .where(role_t.c.name.in_(roles), view_menu_t.c.name.like(f"{ENTITY_VIEW_PREFIX}%"))
     )
-    for view, perm in conn.execute(q):
-        grants.add((view[len(ENTITY_VIEW_PREFIX) :], perm.removeprefix("can_")))
+    granted_roles: dict[str, set[str]] = {}
+    for view, perm, role in conn.execute(q):
+        entity = view[len(ENTITY_VIEW_PREFIX) :]
+        grants.add((entity, perm.removeprefix("can_")))
+        granted_roles.setdefault(entity, set()).add(role)
+    role_scopes: dict[tuple[str, str], str] = {
+        (r.role, r.entity): r.scope
+        for r in conn.execute(sa.select(record_scope).where(record_scope.c.role.in_(roles)))
+    }
+    # Per entity, the widest scope of the actor's roles that have any grant on it wins; a role
+    # with grants but no scope row sees all records.
     scopes: dict[str, str] = {}
-    for entity, scope in conn.execute(
-        sa.select(record_scope.c.entity, record_scope.c.scope).where(record_scope.c.role.in_(roles))
-    ):
-        # The widest scope any of the actor's roles has wins.
-        if SCOPES.index(scope) > SCOPES.index(scopes.get(entity, "own")) or entity not in scopes:
-            scopes[entity] = scope
+    for entity, with_grants in granted_roles.items():
+        widest = max(
+            (role_scopes.get((role, entity), "all") for role in with_grants), key=SCOPES.index
+        )
+        scopes[entity] = widest
     secured: dict[str, dict[str, tuple[bool, bool]]] = {}
     rows = conn.execute(sa.select(field_permission)).all()
     for r in rows:
