@@ -17,10 +17,13 @@ from ...core.query import run_query
 from ...core.records import recyclebin
 from ...core.records.errors import RecordError, RecordInvalid, RecordNotFound
 from ...core.tables import outbox
+from ...metadata.names import ENTITY_NAME
 from ..auth import current_actor
 from . import api
 
 BULK_LIMIT = 1000
+#: Ids are 64-bit; a larger number cannot name a record (and must not reach SQL).
+MAX_ID = 2**63 - 1
 
 
 def _platform():
@@ -58,15 +61,31 @@ def _etag(record: dict) -> str:
     return f'"{record["id"]}-{record["row_version"]}"'
 
 
+def _number(text: str) -> int | None:
+    """A non-negative 64-bit integer written in ASCII digits, else None (``str.isdigit``
+    also accepts digits such as "²" that ``int`` refuses)."""
+    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
+        return int(text)
+    return None
+
+
+def _existing_id(entity: str, record_id: int) -> int:
+    """404 for an id beyond 64 bits (the URL converter accepts any number of digits)."""
+    if record_id > MAX_ID:
+        raise RecordNotFound(f"{entity} {record_id} does not exist")
+    return record_id
+
+
 def _if_match_version(record_id: int) -> int | None:
     header = request.headers.get("If-Match")
     if not header or header.strip() == "*":
         return None
     tag = header.strip().removeprefix("W/").strip('"')
     rid, _, version = tag.partition("-")
-    if rid != str(record_id) or not version.isdigit():
+    expected = _number(version)
+    if rid != str(record_id) or expected is None:
         raise PreconditionFailed("If-Match does not name a version of this record")
-    return int(version)
+    return expected
 
 
 def _record_response(record: dict, status: int = 200) -> Response:
@@ -118,6 +137,7 @@ def create_record(entity: str):
 
 @api.get("/data/<entity>/<int:record_id>")
 def get_record(entity: str, record_id: int):
+    _existing_id(entity, record_id)
     with _request_context() as (conn, actor, access, _snap):
         record = _platform().records.get(conn, actor, entity, record_id, access=access)
     etag = _etag(record)
@@ -128,6 +148,7 @@ def get_record(entity: str, record_id: int):
 
 @api.patch("/data/<entity>/<int:record_id>")
 def update_record(entity: str, record_id: int):
+    _existing_id(entity, record_id)
     data = _json_body()
     expected = _if_match_version(record_id)
     with _request_context(write=True) as (conn, actor, access, _snap):
@@ -139,6 +160,7 @@ def update_record(entity: str, record_id: int):
 
 @api.delete("/data/<entity>/<int:record_id>")
 def delete_record(entity: str, record_id: int):
+    _existing_id(entity, record_id)
     expected = _if_match_version(record_id)
     with _request_context(write=True) as (conn, actor, access, _snap):
         _platform().records.delete(conn, actor, entity, record_id, expected, access=access)
@@ -147,6 +169,7 @@ def delete_record(entity: str, record_id: int):
 
 @api.get("/data/<entity>/<int:record_id>/history")
 def record_history(entity: str, record_id: int):
+    _existing_id(entity, record_id)
     with _request_context() as (conn, actor, access, _snap):
         items = _platform().records.history(conn, actor, entity, record_id, access=access)
     return jsonify({"items": items})
@@ -202,11 +225,13 @@ def _bulk_one(conn, actor, access, ce, mode, key, rec):
         return 201, records.create(conn, actor, ce.name, rec, access=access)
     if mode == "update":
         rid = rec.get("id")
-        if not isinstance(rid, int):
+        if not isinstance(rid, int) or isinstance(rid, bool):
             raise RecordInvalid(
                 "update needs the record's id",
                 [{"pointer": "/id", "field": "id", "message": "required"}],
             )
+        if not 0 <= rid <= MAX_ID:
+            raise RecordNotFound(f"{ce.name} {rid} does not exist")
         data = {k: v for k, v in rec.items() if k != "id"}
         return 200, records.update(conn, actor, ce.name, rid, data, access=access)
     existing = _find_by_key(conn, ce, key, rec, access)
@@ -241,21 +266,18 @@ def _find_by_key(conn, ce, key, rec, access):
 def changes(entity: str):
     """Everything created, updated or deleted since a token (for integrations that sync).
     Pass ``since`` from the previous answer's ``next``; start with 0."""
-    since = request.args.get("since", "0")
-    if not since.isdigit():
+    since = _number(request.args.get("since", "0"))
+    if since is None:
         raise BadRequest("'since' is the token of a previous answer (a number)")
-    limit = min(
-        int(request.args.get("limit", "500")) if request.args.get("limit", "").isdigit() else 500,
-        1000,
-    )
+    limit = _number(request.args.get("limit", "500"))
+    # At least 1: with 0, "more" would stay true and a sync loop would never end.
+    limit = 500 if limit is None else max(1, min(limit, 1000))
     with _request_context() as (conn, _actor, access, snap):
         snap.entity(entity)
         access.require(entity, "read")
         rows = conn.execute(
             sa.select(outbox.c.id, outbox.c.topic, outbox.c.record_id)
-            .where(
-                outbox.c.entity == entity, outbox.c.id > int(since), outbox.c.topic.like("record.%")
-            )
+            .where(outbox.c.entity == entity, outbox.c.id > since, outbox.c.topic.like("record.%"))
             .order_by(outbox.c.id)
             .limit(limit)
         ).all()
@@ -283,7 +305,7 @@ def changes(entity: str):
             items.append(
                 {"token": r.id, "action": action, "id": r.record_id, "record": visible[r.record_id]}
             )
-    next_token = rows[-1].id if rows else int(since)
+    next_token = rows[-1].id if rows else since
     return jsonify({"items": items, "next": str(next_token), "more": len(rows) == limit})
 
 
@@ -292,11 +314,15 @@ def recycle_bin():
     with _request_context() as (conn, actor, _access, _snap):
         if not actor.is_admin:
             raise RecordNotFound("the recycle bin is for administrators")
-        return jsonify({"items": recyclebin.list_bin(conn, request.args.get("entity"))})
+        entity = request.args.get("entity")
+        if entity is not None and not ENTITY_NAME.fullmatch(entity):
+            raise BadRequest(f"'entity' is an entity name such as crm.contact, not {entity!r}")
+        return jsonify({"items": recyclebin.list_bin(conn, entity)})
 
 
 @api.post("/recycle-bin/<entity>/<int:record_id>/restore")
 def restore(entity: str, record_id: int):
+    _existing_id(entity, record_id)
     with _request_context(write=True) as (conn, actor, _access, _snap):
         record = _platform().records.restore(conn, actor, entity, record_id)
     return _record_response(record)
@@ -304,6 +330,7 @@ def restore(entity: str, record_id: int):
 
 @api.delete("/recycle-bin/<entity>/<int:record_id>")
 def purge(entity: str, record_id: int):
+    _existing_id(entity, record_id)
     with _request_context(write=True) as (conn, actor, _access, _snap):
         n = _platform().records.purge(conn, actor, entity, record_id)
     return jsonify({"purged": n})

@@ -86,6 +86,8 @@ def _plan_from(body: dict):
     removed = body.get("removed", [])
     if not isinstance(docs, list) or not isinstance(removed, list):
         raise BadRequest("'definitions' and 'removed' must be lists")
+    if not all(isinstance(name, str) for name in removed):
+        raise BadRequest("'removed' is a list of entity names")
     return _platform().registry.plan(docs, removed=removed)
 
 
