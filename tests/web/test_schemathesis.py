@@ -1,0 +1,285 @@
+"""Property-based API testing: schemathesis generates requests from the live OpenAPI document
+and checks every answer against it (no 500, a documented status, content type, headers and
+body). It runs in-process on the WSGI app, as an administrator, on one small entity with many
+field types, in a few hundred requests.
+
+schemathesis' own pytest integration (``from_fixture``/``parametrize``) does not run under
+pytest 9, so each operation's Hypothesis strategy is driven directly."""
+
+from __future__ import annotations
+
+import os
+import time
+from decimal import Decimal, InvalidOperation
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis")
+
+from hypothesis import HealthCheck, Phase, given, reject, settings  # noqa: E402
+from hypothesis.errors import Unsatisfiable  # noqa: E402
+from schemathesis import GenerationMode  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+ITEM = {
+    "x-xrm": {"name": "demo.item", "unique": [["code"]]},
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "maxLength": 60},
+        "code": {"type": "string", "maxLength": 12},
+        "qty": {"type": "integer", "minimum": 0, "maximum": 1000},
+        "price": {"x-xrm": {"type": "decimal", "precision": 10, "scale": 2}},
+        "weight": {"type": "number"},
+        "active": {"type": "boolean", "default": True},
+        "due": {"type": "string", "format": "date"},
+        "seen_at": {"type": "string", "format": "date-time"},
+        "status": {"type": "string", "enum": ["new", "open", "done"]},
+        "labels": {"type": "array", "items": {"type": "string", "enum": ["red", "blue"]}},
+        "parent": {"x-xrm": {"type": "reference", "target": "demo.item", "onDelete": "setNull"}},
+        "budget": {"x-xrm": {"type": "money"}},
+        "key": {"type": "string", "format": "uuid"},
+        "notes": {"x-xrm": {"type": "longtext"}},
+    },
+}
+
+#: The operations under test: the entity's records, the recycle bin, metadata reads and plans
+#: (apply and PUT are left out: random definitions would rebuild the schema under the run).
+OPERATIONS = r"^/(data/demo\.item|recycle-bin|meta/entities|meta/schemas|meta/plan)"
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+MAX_ID = 2**63 - 1
+BACKEND = os.environ.get("XRM_TEST_DATABASE", "sqlite")
+
+
+@pytest.fixture
+def app(make_app):
+    # Hundreds of requests in seconds: far above the default per-user rate limit.
+    app = make_app(XRM_RATE_LIMIT="100000 per minute")
+    app.extensions["xrm"].registry.apply_documents([ITEM])
+    return app
+
+
+@pytest.fixture
+def api(app, admin_token):
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    client = app.test_client()
+    for i in range(3):
+        res = client.post(
+            "/api/v1/data/demo.item", json={"name": f"item {i}", "qty": i}, headers=headers
+        )
+        assert res.status_code == 201
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, headers=headers)
+    return schema.include(path_regex=OPERATIONS).exclude(method="PUT"), headers, client
+
+
+# -- known bugs outside the web layer ----------------------------------------------------------
+# Requests that reach them are left out of the run; each has an xfail test below, which fails
+# (strict) once the bug is fixed, as a reminder to drop the exclusion.
+
+
+def _records(body):
+    if isinstance(body, dict) and isinstance(body.get("records"), list):
+        return [r for r in body["records"] if isinstance(r, dict)]
+    return [body] if isinstance(body, dict) else []
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _huge_decimal(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return False
+    try:
+        d = Decimal(str(value).strip())
+    except InvalidOperation:
+        return False
+    return d.is_finite() and d.adjusted() >= 25
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _reaches_known_bug(case) -> bool:
+    for record in _records(getattr(case, "body", None)):
+        if any("\x00" in text for text in _strings(record)):
+            return True  # PostgreSQL refuses NUL in text: DataError
+        if any(not text.isascii() and _unencodable(text) for text in _strings(record)):
+            return True  # a lone surrogate: UnicodeEncodeError in the driver
+        budget = record.get("budget")
+        amount = budget.get("amount") if isinstance(budget, dict) else None
+        if _huge_decimal(record.get("price")) or _huge_decimal(amount):
+            return True  # decimal.InvalidOperation in to_decimal
+        parent = record.get("parent")
+        if isinstance(parent, int) and parent > MAX_ID:
+            return True  # OverflowError in the reference check
+    return False
+
+
+def _run(schema, headers, mode: GenerationMode, examples: int) -> list[str]:
+    failures = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
+        def check(case):
+            if _reaches_known_bug(case):
+                reject()
+            case.call_and_validate(headers=headers, checks=CHECKS)
+
+        try:
+            check()
+        except Unsatisfiable:
+            pass  # nothing to make invalid (no parameters, no body)
+        except (Exception, BaseExceptionGroup) as exc:
+            failures.append(f"{mode.name} {operation.label}:\n{exc}")
+    return failures
+
+
+def test_every_answer_matches_the_document(api):
+    schema, headers, _client = api
+    started = time.monotonic()
+    failures = _run(schema, headers, GenerationMode.POSITIVE, 15)
+    failures += _run(schema, headers, GenerationMode.NEGATIVE, 10)
+    assert not failures, "\n\n".join(failures)
+    assert time.monotonic() - started < 90, "the bounded run took too long"
+
+
+@pytest.mark.xfail(
+    strict=True, reason="to_decimal: quantize raises InvalidOperation for huge numbers (500)"
+)
+def test_a_huge_decimal_is_an_invalid_value(api):
+    _schema, headers, client = api
+    res = client.post("/api/v1/data/demo.item", json={"name": "x", "price": 1e300}, headers=headers)
+    assert res.status_code == 422
+
+
+@pytest.mark.xfail(strict=True, reason="a reference id beyond 64 bits reaches SQL (500)")
+def test_a_reference_beyond_64_bits_is_an_invalid_value(api):
+    _schema, headers, client = api
+    res = client.post(
+        "/api/v1/data/demo.item", json={"name": "x", "parent": 2**64}, headers=headers
+    )
+    assert res.status_code in (404, 422)
+
+
+@pytest.mark.xfail(
+    BACKEND == "postgresql",
+    strict=True,
+    reason="NUL in a text value reaches PostgreSQL, which refuses it (DataError, 500)",
+)
+def test_a_nul_character_in_text_is_not_a_server_error(api):
+    _schema, headers, client = api
+    res = client.post("/api/v1/data/demo.item", json={"name": "a\x00b"}, headers=headers)
+    assert res.status_code != 500
+
+
+@pytest.mark.xfail(strict=True, reason="a lone surrogate reaches the driver (UnicodeEncodeError)")
+def test_a_lone_surrogate_in_text_is_not_a_server_error(api):
+    _schema, headers, client = api
+    res = client.post(
+        "/api/v1/data/demo.item",
+        data='{"name": "a\\ud800b"}',
+        content_type="application/json",
+        headers=headers,
+    )
+    assert res.status_code != 500
+
+
+# -- bugs it found in the web layer, fixed ------------------------------------------------------
+
+HUGE = 2**70
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", f"/data/demo.item/{HUGE}"),
+        ("patch", f"/data/demo.item/{HUGE}"),
+        ("delete", f"/data/demo.item/{HUGE}"),
+        ("get", f"/data/demo.item/{HUGE}/history"),
+        ("post", f"/recycle-bin/demo.item/{HUGE}/restore"),
+        ("delete", f"/recycle-bin/demo.item/{HUGE}"),
+    ],
+)
+def test_an_id_beyond_64_bits_is_not_found(api, method, path):
+    _schema, headers, client = api
+    res = getattr(client, method)(f"/api/v1{path}", json={}, headers=headers)
+    assert res.status_code == 404
+    assert res.mimetype == "application/problem+json"
+
+
+def test_a_bulk_update_of_an_id_beyond_64_bits_is_not_found(api):
+    _schema, headers, client = api
+    body = {"mode": "update", "records": [{"id": HUGE, "qty": 1}]}
+    res = client.post("/api/v1/data/demo.item/bulk", json=body, headers=headers)
+    assert res.status_code == 404
+
+
+@pytest.mark.parametrize("query", ["since=%C2%B2", f"since={HUGE}", "since=-1"])
+def test_a_changes_token_that_is_no_token_is_a_bad_request(api, query):
+    _schema, headers, client = api
+    res = client.get(f"/api/v1/data/demo.item/changes?{query}", headers=headers)
+    assert res.status_code == 400
+
+
+def test_the_changes_feed_returns_at_least_one_change_per_page(api):
+    _schema, headers, client = api
+    page = client.get("/api/v1/data/demo.item/changes?since=0&limit=0", headers=headers).json
+    assert len(page["items"]) == 1
+    assert page["more"] is True
+    assert page["next"] != "0"
+
+
+@pytest.mark.parametrize("tag", ['"1-\u00b2"', f'"1-{HUGE}"'])
+def test_an_if_match_that_names_no_version_is_a_failed_precondition(api, tag):
+    _schema, headers, client = api
+    res = client.patch(
+        "/api/v1/data/demo.item/1", json={"qty": 2}, headers={**headers, "If-Match": tag}
+    )
+    assert res.status_code == 412
+
+
+def test_a_recycle_bin_filter_that_is_no_entity_name_is_a_bad_request(api):
+    _schema, headers, client = api
+    res = client.get("/api/v1/recycle-bin?entity=%00", headers=headers)
+    assert res.status_code == 400
+
+
+def test_a_plan_removing_something_that_is_no_entity_name_is_a_bad_request(api):
+    _schema, headers, client = api
+    res = client.post("/api/v1/meta/plan", json={"removed": [[]]}, headers=headers)
+    assert res.status_code == 400
