@@ -1,0 +1,208 @@
+"""Import a CSV or XLSX file into an entity, through the record service.
+
+The file is read batch by batch (``batch_size`` rows in memory at a time). Each batch is
+planned (:mod:`.planning`: every check of the record service, batched) and then written: new
+records through :func:`.bulk.create_many`, changed records through
+:meth:`RecordService.update`, one at a time. Rows whose values equal the record's are left
+alone, so importing a file just exported changes nothing (no new version, no audit entry).
+
+The import runs inside a savepoint of the caller's transaction: an all-or-nothing import that
+meets a bad row rolls its writes back, keeps checking the rest of the file (so the report lists
+every bad row) and returns with ``written`` false. The caller commits.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..context import Actor
+from ..records.errors import RecordConflict, RecordError
+from ..records.service import RecordService
+from ..security.access import Access, AccessDenied
+from .bulk import create_many
+from .cells import is_empty
+from .mapping import resolve_columns
+from .planning import RowPlan, RowPlanner
+from .report import ImportMode, ImportOptions, ImportReport, RowError
+from .sources import Source, TabularFile, open_table
+
+
+def import_file(
+    records: RecordService,
+    conn: sa.Connection,
+    actor: Actor,
+    entity: str,
+    source: Source | TabularFile,
+    options: ImportOptions | None = None,
+    *,
+    access: Access | None = None,
+    **read_options: Any,
+) -> ImportReport:
+    """Import ``source`` (a path, bytes, a stream, or an opened :class:`TabularFile`) into
+    ``entity`` as ``actor``. ``read_options`` go to :func:`.sources.open_table` (``format``,
+    ``delimiter``, ``encoding``, ``sheet``). ``access``: the actor's rights, when the caller has
+    already resolved them (as for the record service's methods).
+
+    Raises :class:`~.errors.ImportFileError` for a file that cannot be read and
+    :class:`~.errors.ImportMappingError` for columns that cannot be mapped, before anything is
+    written; problems of rows are in the report.
+    """
+    options = options or ImportOptions()
+    snapshot = records.registry.snapshot(conn)
+    ce = snapshot.entity(entity)
+    access = access or records.access(conn, actor)
+    if not (access.can(entity, "create") or access.can(entity, "update")):
+        raise AccessDenied(f"{actor.username} may not import {entity} records")
+    with open_table(source, **read_options) as table:
+        columns = resolve_columns(
+            ce, table.header, options.mapping, options.key, access.hidden(entity)
+        )
+        planner = RowPlanner(conn, snapshot, ce, access, columns, options)
+        return _ImportRun(records, conn, actor, access, options, planner).execute(table)
+
+
+class _ImportRun:
+    def __init__(self, records, conn, actor, access, options: ImportOptions, planner: RowPlanner):
+        self.records = records
+        self.conn = conn
+        self.actor = actor
+        self.access = access
+        self.options = options
+        self.planner = planner
+        self.columns = columns = planner.columns
+        self.report = ImportReport(
+            entity=planner.ce.name,
+            mode=options.mode,
+            dry_run=options.dry_run,
+            key=columns.key,
+            columns=dict(columns.columns),
+            ignored_columns=list(columns.ignored),
+        )
+
+    def execute(self, table: TabularFile) -> ImportReport:
+        report, options = self.report, self.options
+        savepoint = None if options.dry_run else self.conn.begin_nested()
+        try:
+            for batch in _batches(table.rows(), options.batch_size):
+                plans = self.planner.plan(batch)
+                if savepoint is not None and savepoint.is_active:
+                    self._write(plans)
+                    if options.mode is ImportMode.ALL_OR_NOTHING and any(not p.ok for p in plans):
+                        savepoint.rollback()
+                self._count(plans)
+        except BaseException:
+            if savepoint is not None and savepoint.is_active:
+                savepoint.rollback()
+            raise
+        if savepoint is not None and savepoint.is_active:
+            savepoint.commit()
+            report.written = True
+        return report
+
+    def _count(self, plans: list[RowPlan]) -> None:
+        report = self.report
+        report.rows += len(plans)
+        for p in plans:
+            if p.ok:
+                setattr(report, _COUNTERS[p.action], getattr(report, _COUNTERS[p.action]) + 1)
+            else:
+                report.skipped += 1
+                report.errors.extend(p.errors)
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _write(self, plans: list[RowPlan]) -> None:
+        if self.options.mode is ImportMode.ALL_OR_NOTHING and any(not p.ok for p in plans):
+            return  # nothing of this import will stand: no need to write
+        creates = [p for p in plans if p.ok and p.action == "create"]
+        if creates:
+            self._create(creates)
+        for p in plans:
+            if p.ok and p.action == "update":
+                self._guarded(p, self._update)
+
+    def _create(self, plans: list[RowPlan]) -> None:
+        batch = self.conn.begin_nested()
+        try:
+            results = create_many(
+                self.records,
+                self.conn,
+                self.actor,
+                self.access,
+                self.planner.ce,
+                [p.values for p in plans],
+            )
+        except (RecordError, sa.exc.IntegrityError):
+            # Which record failed is unknown: replay the batch one record at a time, through
+            # the record service itself, so the failing rows are found and the others written.
+            batch.rollback()
+            for p in plans:
+                self._guarded(p, self._create_one)
+            return
+        batch.commit()
+        for p, result in zip(plans, results, strict=True):
+            if isinstance(result, RecordError):
+                self._fail(p, result)
+            else:
+                p.record_id = result
+
+    def _create_one(self, p: RowPlan) -> None:
+        record = self.records.create(
+            self.conn, self.actor, self.planner.ce.name, p.data, access=self.access, lenient=True
+        )
+        p.record_id = record["id"]
+
+    def _update(self, p: RowPlan) -> None:
+        self.records.update(
+            self.conn,
+            self.actor,
+            self.planner.ce.name,
+            p.record_id,
+            p.data,
+            access=self.access,
+            lenient=True,
+        )
+
+    def _guarded(self, p: RowPlan, write) -> None:
+        """Write one record in its own savepoint; a refusal makes the row bad."""
+        savepoint = self.conn.begin_nested()
+        try:
+            write(p)
+        except RecordError as exc:
+            savepoint.rollback()
+            self._fail(p, exc)
+        except sa.exc.IntegrityError as exc:
+            savepoint.rollback()
+            reason = str(exc.orig).splitlines()[0] if exc.orig else "constraint violated"
+            p.errors.append(RowError(p.row, f"the database refused the record: {reason}"))
+        else:
+            savepoint.commit()
+        if p.errors:
+            p.action = "bad"
+
+    def _fail(self, p: RowPlan, exc: RecordError) -> None:
+        column_of = self.columns.column_of
+        problems = exc.problems or [{}]
+        for problem in problems:
+            name = problem.get("field")
+            message = (
+                str(exc)
+                if isinstance(exc, RecordConflict) or not problem
+                else problem.get("message", str(exc))
+            )
+            p.errors.append(RowError(p.row, message, name, column_of(name)))
+        p.action = "bad"
+
+
+_COUNTERS = {"create": "created", "update": "updated", "unchanged": "unchanged"}
+
+
+def _batches(rows, size: int) -> Iterator[list[tuple[int, list[Any]]]]:
+    """Non-blank rows, ``size`` at a time."""
+    nonblank = ((n, cells) for n, cells in rows if not all(is_empty(c) for c in cells))
+    while batch := list(itertools.islice(nonblank, size)):
+        yield batch
