@@ -83,7 +83,11 @@ def field_indexes(entity: EntityDefinition, table: sa.Table) -> list[sa.Index]:
         if f.type == "autonumber":
             add(ftype.column_names(f), True)
     for ix in entity.all_indexes:
-        cols = [c for fname in ix.fields for c in FIELD_TYPES[fmap[fname].type].column_names(fmap[fname])]
+        cols = [
+            c
+            for fname in ix.fields
+            for c in FIELD_TYPES[fmap[fname].type].column_names(fmap[fname])
+        ]
         add(cols, ix.unique, ix.name)
     return list(out.values())
 
@@ -113,13 +117,19 @@ def association_table(entity: EntityDefinition, spec: FieldSpec, metadata: sa.Me
         sa.Column(
             "source_id",
             sa.BigInteger(),
-            sa.ForeignKey(f"{entity.table}.id", ondelete="CASCADE", name=short_identifier("fk", name, "source")),
+            sa.ForeignKey(
+                f"{entity.table}.id",
+                ondelete="CASCADE",
+                name=short_identifier("fk", name, "source"),
+            ),
             primary_key=True,
         ),
         sa.Column(
             "target_id",
             sa.BigInteger(),
-            sa.ForeignKey(f"{target}.id", ondelete="CASCADE", name=short_identifier("fk", name, "target")),
+            sa.ForeignKey(
+                f"{target}.id", ondelete="CASCADE", name=short_identifier("fk", name, "target")
+            ),
             primary_key=True,
         ),
         sa.Index(short_identifier("ix", name, "target"), "target_id"),
@@ -154,7 +164,9 @@ class CompiledField:
 class CompiledEntity:
     """Everything the platform needs to serve one entity at one metadata version."""
 
-    def __init__(self, definition: EntityDefinition, table: sa.Table, associations: Mapping[str, sa.Table]):
+    def __init__(
+        self, definition: EntityDefinition, table: sa.Table, associations: Mapping[str, sa.Table]
+    ):
         self.definition = definition
         self.name = definition.name
         self.table = table
@@ -196,7 +208,12 @@ class CompiledEntity:
                 problems.append(FieldProblem(key, f"{cf.spec.label} {exc}"))
         if not partial:
             for cf in self.fields.values():
-                if cf.spec.required and cf.name not in data and not cf.type.generated and not cf.spec.has_default:
+                if (
+                    cf.spec.required
+                    and cf.name not in data
+                    and not cf.type.generated
+                    and not cf.spec.has_default
+                ):
                     problems.append(FieldProblem(cf.name, f"{cf.spec.label} is required"))
         return values, problems
 
@@ -266,20 +283,39 @@ class CompiledEntity:
             if k in self.fields and not v.get("readOnly")
         }
         required = [
-            f.name for f in self.definition.fields
+            f.name
+            for f in self.definition.fields
             if f.required and not f.has_default and f.name in props
         ]
-        return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
+        return {
+            "type": "object",
+            "properties": props,
+            "required": required,
+            "additionalProperties": False,
+        }
 
     @cached_property
     def form_spec(self) -> dict[str, Any]:
         """What a generated form needs: one widget per field, in definition order."""
         widgets = {
-            "text": "text", "longtext": "textarea", "integer": "number", "bigint": "number",
-            "decimal": "decimal", "float": "number", "money": "money", "boolean": "checkbox",
-            "date": "date", "datetime": "datetime", "choice": "select", "multichoice": "multiselect",
-            "reference": "lookup", "regarding": "lookup-any", "manytomany": "lookup-many",
-            "json": "json", "uuid": "text", "autonumber": "readonly",
+            "text": "text",
+            "longtext": "textarea",
+            "integer": "number",
+            "bigint": "number",
+            "decimal": "decimal",
+            "float": "number",
+            "money": "money",
+            "boolean": "checkbox",
+            "date": "date",
+            "datetime": "datetime",
+            "choice": "select",
+            "multichoice": "multiselect",
+            "reference": "lookup",
+            "regarding": "lookup-any",
+            "manytomany": "lookup-many",
+            "json": "json",
+            "uuid": "text",
+            "autonumber": "readonly",
         }
         items = []
         for cf in self.fields.values():
@@ -296,7 +332,11 @@ class CompiledEntity:
             if spec.type in ("choice", "multichoice"):
                 labels = {o["value"]: o for o in thaw(spec.opt("options", ()))}
                 item["options"] = [
-                    {"value": v, "label": labels.get(v, {}).get("label", v), "color": labels.get(v, {}).get("color")}
+                    {
+                        "value": v,
+                        "label": labels.get(v, {}).get("label", v),
+                        "color": labels.get(v, {}).get("color"),
+                    }
                     for v in spec.kw("enum", ())
                 ]
             if spec.type in ("reference", "manytomany"):

@@ -41,7 +41,7 @@ def _lower(value):
 def create_engine(url: str, **kwargs) -> sa.Engine:
     """An engine for ``url`` with the platform's settings applied."""
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
         kwargs.setdefault("poolclass", None)
         if kwargs["poolclass"] is None:

@@ -91,7 +91,8 @@ def effective_document(layers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
         # A customisation of a field the base no longer has (removed by a plugin upgrade) is
         # dropped, unless it defines a whole field of its own (it then has a type).
         cprops = {
-            k: v for k, v in (custom.get("properties") or {}).items()
+            k: v
+            for k, v in (custom.get("properties") or {}).items()
             if k in props or v is None or _defines_field(v)
         }
         if "properties" in custom:

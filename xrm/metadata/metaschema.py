@@ -56,7 +56,10 @@ def build_entity_metaschema() -> dict[str, Any]:
             {
                 "if": {
                     "properties": {
-                        "x-xrm": {"properties": {"type": {"const": ftype.name}}, "required": ["type"]}
+                        "x-xrm": {
+                            "properties": {"type": {"const": ftype.name}},
+                            "required": ["type"],
+                        }
                     },
                     "required": ["x-xrm"],
                 },

@@ -68,7 +68,10 @@ class ApplyContext:
 
 # -- data checks --------------------------------------------------------------------------------
 
-def check_plan(conn: sa.Connection, plan: MigrationPlan, current: MetadataSnapshot) -> dict[int, dict]:
+
+def check_plan(
+    conn: sa.Connection, plan: MigrationPlan, current: MetadataSnapshot
+) -> dict[int, dict]:
     """Count, for every checked operation, the rows that would not fit, with a few samples."""
     checks: dict[int, dict] = {}
     existing = _existing_tables(conn)
@@ -80,8 +83,11 @@ def check_plan(conn: sa.Connection, plan: MigrationPlan, current: MetadataSnapsh
             continue
         if isinstance(op, AddField):
             n = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            checks[i] = {"failing": n, "samples": [],
-                         "message": f"{n} existing row(s) would have no value for required field {op.field.name}"}
+            checks[i] = {
+                "failing": n,
+                "samples": [],
+                "message": f"{n} existing row(s) would have no value for required field {op.field.name}",
+            }
         elif isinstance(op, ConvertField | AlterField):
             failing, samples = 0, []
             # A unique field: two values that convert to the same one would break the index.
@@ -103,8 +109,13 @@ def check_plan(conn: sa.Connection, plan: MigrationPlan, current: MetadataSnapsh
                 duplicates += len(rows)
                 for rid, value in rows:
                     if len(samples) < SAMPLES:
-                        samples.append({"id": rid, "value": _jsonable(value), "message":
-                                        f"converts to {_jsonable(key)!r}, as {len(rows) - 1} other row(s) do"})
+                        samples.append(
+                            {
+                                "id": rid,
+                                "value": _jsonable(value),
+                                "message": f"converts to {_jsonable(key)!r}, as {len(rows) - 1} other row(s) do",
+                            }
+                        )
             checks[i] = {"failing": failing, "samples": samples}
             if duplicates:  # a null fallback does not help with these
                 checks[i]["duplicates"] = duplicates
@@ -122,7 +133,9 @@ def check_plan(conn: sa.Connection, plan: MigrationPlan, current: MetadataSnapsh
             rows = conn.execute(dup).all()
             checks[i] = {
                 "failing": sum(r.n for r in rows),
-                "samples": [{"value": _jsonable(list(r[:-1])), "count": r.n} for r in rows[:SAMPLES]],
+                "samples": [
+                    {"value": _jsonable(list(r[:-1])), "count": r.n} for r in rows[:SAMPLES]
+                ],
                 "message": f"{len(rows)} value(s) occur more than once",
             }
     return checks
@@ -139,7 +152,11 @@ def _columns_before(plan: MigrationPlan, op: AddIndex, table: sa.Table) -> list[
         if isinstance(other, RenameField) and other.entity == op.entity:
             for a, b in zip(_cols(other.old), _cols(other.new), strict=True):
                 renames[b] = a
-        if isinstance(other, AddField) and other.entity == op.entity and other.field.default is not None:
+        if (
+            isinstance(other, AddField)
+            and other.entity == op.entity
+            and other.field.default is not None
+        ):
             filled.update(_cols(other.field) if other.field.has_default else ())
     cols = []
     for c in (renames.get(c, c) for c in op.columns):
@@ -159,7 +176,9 @@ def _jsonable(value: Any) -> Any:
         return str(value)
 
 
-def _convert_rows(conn, table: sa.Table, old: FieldSpec, new: FieldSpec) -> Iterator[tuple[int, Any, str | None]]:
+def _convert_rows(
+    conn, table: sa.Table, old: FieldSpec, new: FieldSpec
+) -> Iterator[tuple[int, Any, str | None]]:
     """Yield (id, JSON value, problem or None) for every row with a value, converting each
     value with the new field's own rules (the same code the API uses)."""
     old_t, new_t = FIELD_TYPES[old.type], FIELD_TYPES[new.type]
@@ -181,7 +200,11 @@ def _convert_rows(conn, table: sa.Table, old: FieldSpec, new: FieldSpec) -> Iter
             else:
                 yield row.id, value, None
         except FieldValueError as exc:
-            yield row.id, value, f"{value!r} {exc}" if not str(exc).startswith(repr(value)) else str(exc)
+            yield (
+                row.id,
+                value,
+                f"{value!r} {exc}" if not str(exc).startswith(repr(value)) else str(exc),
+            )
 
 
 def _dangling_references(conn, table: sa.Table, column: sa.Column, new: FieldSpec) -> set[int]:
@@ -206,6 +229,7 @@ def _widen_input(old_type: str, value: Any, new_type: str = "text") -> Any:
 
 # -- applying ------------------------------------------------------------------------------------
 
+
 def needs_sqlite_rebuild(plan: MigrationPlan) -> bool:
     """True when a SQLite table must be rebuilt with foreign keys off (removing or changing a
     foreign key): SQLite's documented 12-step procedure."""
@@ -227,7 +251,12 @@ def refuse_failing_checks(plan: MigrationPlan, fallbacks: Mapping[str, str]) -> 
         op = plan.operations[i]
         fname = getattr(getattr(op, "new", None), "name", None)
         key = f"{op.entity}.{fname}" if fname else None
-        if key and fallbacks.get(key) == "null" and not op.new.required and not check.get("duplicates"):
+        if (
+            key
+            and fallbacks.get(key) == "null"
+            and not op.new.required
+            and not check.get("duplicates")
+        ):
             continue
         failures.append({"operation": op.as_dict(), **check})
     if failures:
@@ -353,12 +382,19 @@ def _archive_field(ctx: ApplyContext, op: ArchiveField, reason: str = "removed")
 
 def _field_doc(snapshot: MetadataSnapshot, entity: str, field_name: str) -> dict:
     doc = thaw(snapshot.entity(entity).definition.document)
-    return {"name": field_name, "property": doc.get("properties", {}).get(field_name, {}),
-            "required": field_name in doc.get("required", [])}
+    return {
+        "name": field_name,
+        "property": doc.get("properties", {}).get(field_name, {}),
+        "required": field_name in doc.get("required", []),
+    }
 
 
 def _drop_foreign_key(ctx: ApplyContext, table: str, column: str) -> None:
-    fks = [fk for fk in sa.inspect(ctx.conn).get_foreign_keys(table) if fk["constrained_columns"] == [column]]
+    fks = [
+        fk
+        for fk in sa.inspect(ctx.conn).get_foreign_keys(table)
+        if fk["constrained_columns"] == [column]
+    ]
     if not fks:
         return
     if ctx.sqlite:
@@ -370,7 +406,9 @@ def _drop_foreign_key(ctx: ApplyContext, table: str, column: str) -> None:
             ctx.ops.drop_constraint(fk["name"], table, type_="foreignkey")
 
 
-def _create_foreign_key(ctx: ApplyContext, entity: str, spec: FieldSpec, column: str | None = None) -> None:
+def _create_foreign_key(
+    ctx: ApplyContext, entity: str, spec: FieldSpec, column: str | None = None
+) -> None:
     table = table_name(entity)
     column = column or spec.name
     name = short_identifier("fk", table, column)
@@ -400,7 +438,9 @@ def _convert_field(ctx: ApplyContext, op: ConvertField | AlterField) -> None:
     tmp_table = sa.table(table, sa.column("id"), *(sa.column(t.name, t.type) for _, t in tmp_cols))
     # Indexes follow a renamed column; move them to the converted column afterwards.
     old_cols = set(_cols(old))
-    moved = [ix for ix in sa.inspect(ctx.conn).get_indexes(table) if set(ix["column_names"]) & old_cols]
+    moved = [
+        ix for ix in sa.inspect(ctx.conn).get_indexes(table) if set(ix["column_names"]) & old_cols
+    ]
     for ix in moved:
         ctx.ops.drop_index(ix["name"], table_name=table)
     fallback_null = ctx.fallbacks.get(f"{op.entity}.{new.name}") == "null"
@@ -435,8 +475,10 @@ def _flush(ctx: ApplyContext, tmp_table, batch: list[dict]) -> None:
     if not batch:
         return
     cols = [c for c in batch[0] if c != "_id"]
-    stmt = tmp_table.update().where(tmp_table.c.id == sa.bindparam("_id")).values(
-        {c: sa.bindparam(c) for c in cols}
+    stmt = (
+        tmp_table.update()
+        .where(tmp_table.c.id == sa.bindparam("_id"))
+        .values({c: sa.bindparam(c) for c in cols})
     )
     ctx.conn.execute(stmt, batch)
     batch.clear()
@@ -456,23 +498,33 @@ def _alter_field(ctx: ApplyContext, op: AlterField) -> None:
         for col in field_columns(ctx.new.entity(op.entity).definition, new):
             ctx.ops.alter_column(table, col.name, type_=col.type, existing_nullable=True)
     if op.tightened and ctx.fallbacks.get(f"{op.entity}.{new.name}") == "null" and not new.required:
-        failing = [rid for rid, _v, p in _convert_rows(ctx.conn, ctx.current.entity(op.entity).table, old, new) if p]
+        failing = [
+            rid
+            for rid, _v, p in _convert_rows(ctx.conn, ctx.current.entity(op.entity).table, old, new)
+            if p
+        ]
         if failing:
             live = ctx.new.entity(op.entity).table
             nulls = FIELD_TYPES[new.type].to_row(new, None)
             for i in range(0, len(failing), BATCH):
-                ctx.conn.execute(live.update().where(live.c.id.in_(failing[i:i + BATCH])).values(**nulls))
+                ctx.conn.execute(
+                    live.update().where(live.c.id.in_(failing[i : i + BATCH])).values(**nulls)
+                )
 
 
 def _restore_field(ctx: ApplyContext, op: RestoreField) -> None:
     t = store.archived_column
     row = ctx.conn.execute(
-        sa.select(t).where(t.c.entity == op.entity, t.c.field == op.field.name, t.c.reason == "removed")
-        .order_by(t.c.id.desc()).limit(1)
+        sa.select(t)
+        .where(t.c.entity == op.entity, t.c.field == op.field.name, t.c.reason == "removed")
+        .order_by(t.c.id.desc())
+        .limit(1)
     ).one()
     table = table_name(op.entity)
     if row.association_table:
-        ctx.ops.rename_table(row.association_table, association_table_name(op.entity, op.field.name))
+        ctx.ops.rename_table(
+            row.association_table, association_table_name(op.entity, op.field.name)
+        )
     for archived, original in json.loads(row.columns):
         _rename_column(ctx, table, archived, original)
     if op.field.type == "reference":
@@ -512,7 +564,9 @@ def _archive_entity(ctx: ApplyContext, op: ArchiveEntity) -> None:
         ctx.ops.rename_table(assoc.name, archive_column_name(assoc.name, ctx.version))
     ctx.ops.rename_table(table, archived)
     ctx.conn.execute(
-        store.entity.update().where(store.entity.c.name == op.entity).values(archived_table=archived)
+        store.entity.update()
+        .where(store.entity.c.name == op.entity)
+        .values(archived_table=archived)
     )
 
 

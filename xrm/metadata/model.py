@@ -214,9 +214,7 @@ def parse_definition(doc: Mapping[str, Any], layer: str | None = None) -> Entity
         IndexSpec(fields=tuple(ix["fields"]), unique=bool(ix.get("unique")), name=ix.get("name"))
         for ix in xrm.get("indexes", ())
     ) + tuple(IndexSpec(fields=tuple(u), unique=True) for u in xrm.get("unique", ()))
-    title_field = xrm.get("titleField") or next(
-        (f.name for f in fields if f.type == "text"), None
-    )
+    title_field = xrm.get("titleField") or next((f.name for f in fields if f.type == "text"), None)
     return EntityDefinition(
         name=name,
         label=singular,

@@ -61,7 +61,9 @@ def check_option_set(doc: Any) -> dict[str, Any]:
         values = [o["value"] for o in doc["options"]]
         for i, v in enumerate(values):
             if v in values[:i]:
-                problems.append(DefinitionProblem(f"/options/{i}/value", f"value {v!r} is listed twice"))
+                problems.append(
+                    DefinitionProblem(f"/options/{i}/value", f"value {v!r} is listed twice")
+                )
     if problems:
         name = doc.get("name") if isinstance(doc, Mapping) else None
         raise DefinitionInvalid(f"option set {name!r}" if name else "option set", problems)
@@ -79,7 +81,9 @@ def used_sets(doc: Mapping[str, Any]) -> set[str]:
     return out
 
 
-def resolve(doc: Mapping[str, Any], sets: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any], list[DefinitionProblem]]:
+def resolve(
+    doc: Mapping[str, Any], sets: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, Any], list[DefinitionProblem]]:
     """Copy each referenced set's values into the field's ``enum``. Unknown sets are problems."""
     out = copy.deepcopy(dict(doc))
     problems = []
@@ -92,7 +96,11 @@ def resolve(doc: Mapping[str, Any], sets: Mapping[str, Mapping[str, Any]]) -> tu
             continue
         oset = sets.get(name)
         if oset is None:
-            problems.append(DefinitionProblem(f"/properties/{fname}/x-xrm/optionSet", f"option set {name!r} does not exist"))
+            problems.append(
+                DefinitionProblem(
+                    f"/properties/{fname}/x-xrm/optionSet", f"option set {name!r} does not exist"
+                )
+            )
             continue
         values = [o["value"] for o in oset["options"]]
         fx = dict(fx)

@@ -45,8 +45,12 @@ class Operation:
         return self.kind
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"op": self.kind, "entity": self.entity, "risk": self.risk_of.value,
-                               "description": self.describe()}
+        out: dict[str, Any] = {
+            "op": self.kind,
+            "entity": self.entity,
+            "risk": self.risk_of.value,
+            "description": self.describe(),
+        }
         for f in fields(self):
             key, value = f.name, getattr(self, f.name)
             if key == "entity":
@@ -273,7 +277,9 @@ def plan_entity(
     for nf in new.fields:
         of = old_fields.get(nf.name)
         if of is None:
-            source = next((r for r in nf.renamed_from if r in old_fields and r not in new_names), None)
+            source = next(
+                (r for r in nf.renamed_from if r in old_fields and r not in new_names), None
+            )
             if source is not None:
                 of = old_fields[source]
                 matched.add(source)
@@ -293,10 +299,16 @@ def plan_entity(
             field_ops.append(ArchiveField(new.name, field=of))
 
     old_ix, new_ix = index_set(old, renames=_rename_map(field_ops)), index_set(new)
-    drops = [DropIndex(new.name, name=n, columns=c, unique=u) for n, (c, u, _f) in old_ix.items()
-             if n not in new_ix or new_ix[n][:2] != (c, u)]
-    adds = [AddIndex(new.name, name=n, columns=c, unique=u, fields=f) for n, (c, u, f) in new_ix.items()
-            if n not in old_ix or old_ix[n][:2] != (c, u)]
+    drops = [
+        DropIndex(new.name, name=n, columns=c, unique=u)
+        for n, (c, u, _f) in old_ix.items()
+        if n not in new_ix or new_ix[n][:2] != (c, u)
+    ]
+    adds = [
+        AddIndex(new.name, name=n, columns=c, unique=u, fields=f)
+        for n, (c, u, f) in new_ix.items()
+        if n not in old_ix or old_ix[n][:2] != (c, u)
+    ]
     return ops + drops + field_ops + adds, problems
 
 
@@ -317,7 +329,9 @@ def _rename_map(ops: list[Operation]) -> dict[str, str]:
     return {op.old.name: op.new.name for op in ops if isinstance(op, RenameField)}
 
 
-def index_set(defn: EntityDefinition, renames: Mapping[str, str] | None = None) -> dict[str, tuple[tuple[str, ...], bool, tuple[str, ...]]]:
+def index_set(
+    defn: EntityDefinition, renames: Mapping[str, str] | None = None
+) -> dict[str, tuple[tuple[str, ...], bool, tuple[str, ...]]]:
     """The physical indexes a definition implies: name -> (columns, unique, fields).
 
     Old indexes are reported under their current names (the rename of a field keeps the
@@ -338,21 +352,37 @@ def index_set(defn: EntityDefinition, renames: Mapping[str, str] | None = None) 
 
 
 def _entity_option_changes(old: EntityDefinition, new: EntityDefinition) -> tuple[str, ...]:
-    keys = ("label", "label_plural", "description", "title_field", "search_fields",
-            "list_columns", "ownership", "audit")
+    keys = (
+        "label",
+        "label_plural",
+        "description",
+        "title_field",
+        "search_fields",
+        "list_columns",
+        "ownership",
+        "audit",
+    )
     changed = [k for k in keys if getattr(old, k) != getattr(new, k)]
     return tuple(changed)
 
 
-def _plan_field_change(entity: str, old: FieldSpec, new: FieldSpec, problems: list[DefinitionProblem]) -> list[Operation]:
+def _plan_field_change(
+    entity: str, old: FieldSpec, new: FieldSpec, problems: list[DefinitionProblem]
+) -> list[Operation]:
     if old.type != new.type:
         conversion = CONVERSIONS.get((old.type, new.type))
-        if conversion is None or FIELD_TYPES[old.type].association or FIELD_TYPES[new.type].association:
-            problems.append(DefinitionProblem(
-                pointer("properties", new.name, "x-xrm", "type"),
-                f"field {entity}.{new.name} cannot be converted from {old.type} to {new.type}; "
-                f"add a new field and copy the data instead",
-            ))
+        if (
+            conversion is None
+            or FIELD_TYPES[old.type].association
+            or FIELD_TYPES[new.type].association
+        ):
+            problems.append(
+                DefinitionProblem(
+                    pointer("properties", new.name, "x-xrm", "type"),
+                    f"field {entity}.{new.name} cannot be converted from {old.type} to {new.type}; "
+                    f"add a new field and copy the data instead",
+                )
+            )
             return []
         return [ConvertField(entity, old=old, new=new, conversion=conversion)]
     changes, tightened, column_change = [], False, False
@@ -379,10 +409,12 @@ def _plan_field_change(entity: str, old: FieldSpec, new: FieldSpec, problems: li
         if a == b:
             continue
         if key == "target":
-            problems.append(DefinitionProblem(
-                pointer("properties", new.name, "x-xrm", "target"),
-                f"the target of {entity}.{new.name} cannot change ({a} -> {b}); add a new field",
-            ))
+            problems.append(
+                DefinitionProblem(
+                    pointer("properties", new.name, "x-xrm", "target"),
+                    f"the target of {entity}.{new.name} cannot change ({a} -> {b}); add a new field",
+                )
+            )
             continue
         changes.append(key)
         if key in ("precision", "scale"):
@@ -391,14 +423,26 @@ def _plan_field_change(entity: str, old: FieldSpec, new: FieldSpec, problems: li
         elif key == "onDelete":
             column_change = True
         elif key in ("currencies", "targets"):
-            tightened |= b is not None and not set(a or ()) >= set(b) if a is None else not set(a) <= set(b or a)
+            tightened |= (
+                b is not None and not set(a or ()) >= set(b)
+                if a is None
+                else not set(a) <= set(b or a)
+            )
     for key in ("label", "description", "default", "readonly"):
         if getattr(old, key) != getattr(new, key):
             changes.append(key)
     if not changes:
         return []
-    return [AlterField(entity, old=old, new=new, changes=tuple(changes), tightened=tightened,
-                       column_change=column_change)]
+    return [
+        AlterField(
+            entity,
+            old=old,
+            new=new,
+            changes=tuple(changes),
+            tightened=tightened,
+            column_change=column_change,
+        )
+    ]
 
 
 def plan_changes(
@@ -425,17 +469,21 @@ def plan_changes(
     return plan
 
 
-def _order_creates(creates: list[Operation], new: Mapping[str, EntityDefinition]) -> list[Operation]:
+def _order_creates(
+    creates: list[Operation], new: Mapping[str, EntityDefinition]
+) -> list[Operation]:
     """New tables in dependency order (targets first), so foreign keys can be created inline."""
     names = [op.entity for op in creates]
     pending = set(names)
     ordered: list[str] = []
     while pending:
         ready = sorted(
-            n for n in pending
+            n
+            for n in pending
             if not any(
                 f.opt("target") in pending and f.opt("target") != n
-                for f in new[n].fields if f.type == "reference"
+                for f in new[n].fields
+                if f.type == "reference"
             )
         )
         if not ready:  # a cycle: the migrator adds the remaining foreign keys afterwards

@@ -118,7 +118,9 @@ class MetadataRegistry:
             # Never roll back here: the connection may carry the caller's transaction.
         raise StalePlan("metadata kept changing while it was being read")
 
-    def layers(self, conn: sa.Connection, entities: Iterable[str] | None = None) -> dict[str, dict[str, dict]]:
+    def layers(
+        self, conn: sa.Connection, entities: Iterable[str] | None = None
+    ) -> dict[str, dict[str, dict]]:
         q = sa.select(store.entity_layer)
         if entities is not None:
             q = q.where(store.entity_layer.c.entity.in_(list(entities)))
@@ -127,14 +129,23 @@ class MetadataRegistry:
             out.setdefault(r.entity, {})[r.layer] = json.loads(r.document)
         return out
 
-    def _layer_sources(self, conn: sa.Connection, entities: Iterable[str]) -> dict[tuple[str, str], str]:
+    def _layer_sources(
+        self, conn: sa.Connection, entities: Iterable[str]
+    ) -> dict[tuple[str, str], str]:
         lt = store.entity_layer
-        rows = conn.execute(sa.select(lt.c.entity, lt.c.layer, lt.c.source).where(lt.c.entity.in_(list(entities))))
+        rows = conn.execute(
+            sa.select(lt.c.entity, lt.c.layer, lt.c.source).where(lt.c.entity.in_(list(entities)))
+        )
         return {(r.entity, r.layer): r.source for r in rows}
 
     def sources(self, conn: sa.Connection) -> dict[str, str]:
-        return dict(conn.execute(sa.select(store.entity_layer.c.entity, store.entity_layer.c.source)
-                                 .where(store.entity_layer.c.layer == BASE)).all())
+        return dict(
+            conn.execute(
+                sa.select(store.entity_layer.c.entity, store.entity_layer.c.source).where(
+                    store.entity_layer.c.layer == BASE
+                )
+            ).all()
+        )
 
     def history(self, entity: str) -> list[dict[str, Any]]:
         h = store.entity_history
@@ -177,7 +188,9 @@ class MetadataRegistry:
                 below = {k: v for k, v in current_layers.get(name, {}).items() if k != CUSTOM}
                 # Both sides normalized: the keywords normalization fills in ($schema, type,
                 # enum from options) are not customisations.
-                patch = make_merge_patch(_normalized(effective_document(below)), _normalized(thaw(doc)))
+                patch = make_merge_patch(
+                    _normalized(effective_document(below)), _normalized(thaw(doc))
+                )
                 out.append(LayerChange(name, CUSTOM, "admin", patch or None))
             else:
                 out.append(LayerChange(name or "", BASE, source, thaw(doc)))
@@ -198,7 +211,9 @@ class MetadataRegistry:
         ``documents`` may mix entity definitions and option sets (documents with ``options``
         and no ``x-xrm``); a changed option set replans every entity that uses it."""
         documents = list(documents)
-        set_docs = [check_option_set(d) for d in [*option_sets, *(d for d in documents if is_option_set(d))]]
+        set_docs = [
+            check_option_set(d) for d in [*option_sets, *(d for d in documents if is_option_set(d))]
+        ]
         documents = [d for d in documents if not is_option_set(d)]
         # A document without a usable name (or not an object at all) cannot be layered; it is
         # validated with the batch below, which reports why it is invalid.
@@ -214,7 +229,8 @@ class MetadataRegistry:
             touched = {c.entity for c in all_changes}
             if changed_sets:
                 touched |= {
-                    n for n, e in snap.entities.items()
+                    n
+                    for n, e in snap.entities.items()
                     if used_sets(thaw(e.definition.document)) & set(changed_sets)
                 }
             layers = self.layers(conn, touched)
@@ -231,12 +247,17 @@ class MetadataRegistry:
             for name in sorted(touched):
                 doc = effective_document(layers.get(name, {}))
                 if doc is None:
-                    problems.append(DefinitionProblem(
-                        "", f"entity {name!r} has no base definition (extend or customise an existing entity)"
-                    ))
+                    problems.append(
+                        DefinitionProblem(
+                            "",
+                            f"entity {name!r} has no base definition (extend or customise an existing entity)",
+                        )
+                    )
                     continue
                 doc, unresolved = resolve(doc, sets)
-                problems += [DefinitionProblem(f"{name}#{p.pointer}", p.message) for p in unresolved]
+                problems += [
+                    DefinitionProblem(f"{name}#{p.pointer}", p.message) for p in unresolved
+                ]
                 docs.append(doc)
             if problems:
                 raise DefinitionInvalid("change", problems)
@@ -249,12 +270,19 @@ class MetadataRegistry:
                             new_defs[new_defs.index(d)] = _with_layer(d, c.source)
             new_map = {}
             for d in new_defs:
-                if d.name in snap.definitions and d.layer == "admin" and snap.definitions[d.name].layer != "admin":
+                if (
+                    d.name in snap.definitions
+                    and d.layer == "admin"
+                    and snap.definitions[d.name].layer != "admin"
+                ):
                     d = _with_layer(d, snap.definitions[d.name].layer)
                 new_map[d.name] = d
             # The entities to archive must be planned against the current definitions.
             plan = plan_changes(
-                snap.definitions, new_map, removed, base_version=snap.version,
+                snap.definitions,
+                new_map,
+                removed,
+                base_version=snap.version,
                 archived=self.archived_fields(conn, set(new_map)),
             )
             # An entity with neither operations nor a changed layer gets no new revision.
@@ -304,11 +332,15 @@ class MetadataRegistry:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
             try:
                 with conn.begin():
-                    new_snap = self._apply_in_transaction(conn, plan, fallbacks, actor, layer_changes)
+                    new_snap = self._apply_in_transaction(
+                        conn, plan, fallbacks, actor, layer_changes
+                    )
                     if rebuild:
                         bad = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
                         if bad:
-                            raise PlanRefused(f"foreign key check failed after the change: {bad[:5]}")
+                            raise PlanRefused(
+                                f"foreign key check failed after the change: {bad[:5]}"
+                            )
             finally:
                 if rebuild:
                     conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
@@ -317,14 +349,20 @@ class MetadataRegistry:
                 self._snapshot = new_snap
         return new_snap.version
 
-    def _apply_in_transaction(self, conn, plan, fallbacks, actor, layer_changes) -> MetadataSnapshot:
+    def _apply_in_transaction(
+        self, conn, plan, fallbacks, actor, layer_changes
+    ) -> MetadataSnapshot:
         version = store.lock_version(conn)
         if plan.base_version is not None and version != plan.base_version:
             raise StalePlan(
                 f"the metadata changed since this plan was made (version {plan.base_version} -> "
                 f"{version}); plan again"
             )
-        current = self._snapshot if self._snapshot and self._snapshot.version == version else self._load(conn)
+        current = (
+            self._snapshot
+            if self._snapshot and self._snapshot.version == version
+            else self._load(conn)
+        )
         plan.checks = check_plan(conn, plan, current)
         refuse_failing_checks(plan, fallbacks)
         new_version = version + 1
@@ -354,8 +392,15 @@ class MetadataRegistry:
         for c in layer_changes:
             conn.execute(lt.delete().where(lt.c.entity == c.entity, lt.c.layer == c.layer))
             if c.document is not None:
-                conn.execute(lt.insert().values(entity=c.entity, layer=c.layer, source=c.source,
-                                                document=store.dumps(c.document), updated_at=now))
+                conn.execute(
+                    lt.insert().values(
+                        entity=c.entity,
+                        layer=c.layer,
+                        source=c.source,
+                        document=store.dumps(c.document),
+                        updated_at=now,
+                    )
+                )
         ops_by_entity: dict[str, list] = {}
         for op in plan.operations:
             ops_by_entity.setdefault(op.entity, []).append(op.as_dict())
@@ -364,27 +409,49 @@ class MetadataRegistry:
             existing = conn.execute(sa.select(et.c.revision).where(et.c.name == name)).scalar()
             revision = (existing or 0) + 1
             doc = store.dumps(defn.document)
-            values = dict(source=defn.layer, revision=revision, metadata_version=version,
-                          definition=doc, updated_at=now, archived_table=None)
+            values = dict(
+                source=defn.layer,
+                revision=revision,
+                metadata_version=version,
+                definition=doc,
+                updated_at=now,
+                archived_table=None,
+            )
             if existing is None:
                 conn.execute(et.insert().values(name=name, **values))
             else:
                 conn.execute(et.update().where(et.c.name == name).values(**values))
-            conn.execute(ht.insert().values(
-                entity=name, revision=revision, metadata_version=version, definition=doc,
-                layers=store.dumps(all_layers.get(name, {})),
-                operations=json.dumps(ops_by_entity.get(name, [])), applied_at=now, applied_by=actor,
-            ))
+            conn.execute(
+                ht.insert().values(
+                    entity=name,
+                    revision=revision,
+                    metadata_version=version,
+                    definition=doc,
+                    layers=store.dumps(all_layers.get(name, {})),
+                    operations=json.dumps(ops_by_entity.get(name, [])),
+                    applied_at=now,
+                    applied_by=actor,
+                )
+            )
         for name in plan.removed:
             revision = conn.execute(sa.select(et.c.revision).where(et.c.name == name)).scalar() or 0
             conn.execute(lt.delete().where(lt.c.entity == name))
-            conn.execute(ht.insert().values(
-                entity=name, revision=revision + 1, metadata_version=version, definition=None,
-                layers="{}", operations=json.dumps(ops_by_entity.get(name, [])), applied_at=now,
-                applied_by=actor,
-            ))
+            conn.execute(
+                ht.insert().values(
+                    entity=name,
+                    revision=revision + 1,
+                    metadata_version=version,
+                    definition=None,
+                    layers="{}",
+                    operations=json.dumps(ops_by_entity.get(name, [])),
+                    applied_at=now,
+                    applied_by=actor,
+                )
+            )
 
-    def archived_fields(self, conn: sa.Connection, entities: Iterable[str]) -> dict[str, dict[str, Any]]:
+    def archived_fields(
+        self, conn: sa.Connection, entities: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
         """entity -> field -> FieldSpec of removed fields whose data is still archived."""
         t = store.archived_column
         rows = conn.execute(
@@ -395,7 +462,9 @@ class MetadataRegistry:
         out: dict[str, dict[str, Any]] = {}
         for r in rows:
             doc = json.loads(r.field_definition)
-            out.setdefault(r.entity, {})[r.field] = parse_field(r.field, doc["property"], doc["required"])
+            out.setdefault(r.entity, {})[r.field] = parse_field(
+                r.field, doc["property"], doc["required"]
+            )
         return out
 
     def purge(self, entity: str, field: str | None = None) -> int:
@@ -422,7 +491,11 @@ class MetadataRegistry:
         t = store.option_set
         for oset in sets:
             conn.execute(t.delete().where(t.c.name == oset["name"]))
-            conn.execute(t.insert().values(name=oset["name"], document=store.dumps(oset), updated_at=store.utcnow()))
+            conn.execute(
+                t.insert().values(
+                    name=oset["name"], document=store.dumps(oset), updated_at=store.utcnow()
+                )
+            )
 
     def option_sets(self, conn: sa.Connection | None = None) -> dict[str, dict[str, Any]]:
         """Every stored option set by name."""
@@ -435,8 +508,13 @@ class MetadataRegistry:
     # -- conveniences -------------------------------------------------------------------------
 
     def apply_documents(
-        self, documents: Iterable[Mapping[str, Any]], *, source: str = "admin", confirm: bool = False,
-        actor: str | None = None, fallbacks: Mapping[str, str] | None = None,
+        self,
+        documents: Iterable[Mapping[str, Any]],
+        *,
+        source: str = "admin",
+        confirm: bool = False,
+        actor: str | None = None,
+        fallbacks: Mapping[str, str] | None = None,
     ) -> int:
         plan = self.plan(documents, source=source)
         return self.apply(plan, confirm=confirm, actor=actor, fallbacks=fallbacks)
@@ -447,7 +525,10 @@ class MetadataRegistry:
             snap = self.snapshot(conn)
             layers = self.layers(conn, list(snap.entities))
             sources = self.sources(conn)
-        return {n: {"source": sources.get(n, "admin"), "layers": layers.get(n, {})} for n in sorted(snap.entities)}
+        return {
+            n: {"source": sources.get(n, "admin"), "layers": layers.get(n, {})}
+            for n in sorted(snap.entities)
+        }
 
 
 def _name_of(doc: Mapping[str, Any]) -> str | None:
@@ -465,12 +546,18 @@ def _normalized(doc: Any) -> Any:
         return doc
 
 
-def _is_noop(change: LayerChange, stored: Mapping[str, Mapping[str, Any]],
-             sources: Mapping[tuple[str, str], str]) -> bool:
+def _is_noop(
+    change: LayerChange,
+    stored: Mapping[str, Mapping[str, Any]],
+    sources: Mapping[tuple[str, str], str],
+) -> bool:
     current = stored.get(change.entity, {}).get(change.layer)
     if change.document is None:
         return current is None
-    return current == thaw(change.document) and sources.get((change.entity, change.layer)) == change.source
+    return (
+        current == thaw(change.document)
+        and sources.get((change.entity, change.layer)) == change.source
+    )
 
 
 def _with_layer(defn: EntityDefinition, layer: str) -> EntityDefinition:

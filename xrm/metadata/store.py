@@ -108,7 +108,10 @@ def dumps(doc: Any) -> str:
 def install(conn: sa.Connection) -> None:
     """Create the system tables if missing and the version row."""
     SYSTEM_METADATA.create_all(conn, checkfirst=True)
-    if conn.execute(sa.select(metadata_state.c.version).where(metadata_state.c.id == 1)).first() is None:
+    if (
+        conn.execute(sa.select(metadata_state.c.version).where(metadata_state.c.id == 1)).first()
+        is None
+    ):
         conn.execute(metadata_state.insert().values(id=1, version=0, updated_at=utcnow()))
 
 

@@ -8,6 +8,7 @@ Both return lists; nothing raises on the first problem.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -129,17 +130,31 @@ def semantic_problems(
             expected = ftype.value_schema(_probe_spec(fname, ftype_name, prop)).get("type")
             expected = {expected} if isinstance(expected, str) else set(expected or ())
             if declared - {"null"} - expected:
-                add(pointer(*base, "type"), f"JSON type {json_type!r} does not fit a {ftype_name} field "
-                    f"(its values are {' or '.join(sorted(expected))})")
+                add(
+                    pointer(*base, "type"),
+                    f"JSON type {json_type!r} does not fit a {ftype_name} field "
+                    f"(its values are {' or '.join(sorted(expected))})",
+                )
         for kw in CONSTRAINT_KEYWORDS:
-            if kw in prop and kw not in ftype.keywords and not (kw == "format" and ftype_name in ("date", "datetime", "uuid")):
+            if (
+                kw in prop
+                and kw not in ftype.keywords
+                and not (kw == "format" and ftype_name in ("date", "datetime", "uuid"))
+            ):
                 add(pointer(*base, kw), f"{kw} does not apply to {ftype_name} fields")
         for col, _t, _kw in ftype.columns(_probe_spec(fname, ftype_name, prop)):
             if col in columns and columns[col] != fname:
-                add(pointer(*base), f"column {col!r} of field {fname!r} collides with {columns[col]}")
+                add(
+                    pointer(*base),
+                    f"column {col!r} of field {fname!r} collides with {columns[col]}",
+                )
             columns[col] = fname
         _check_type_options(out, base, fname, ftype_name, prop, fx, known, name, fname in required)
-        if (fx.get("unique") or fx.get("index")) and not ftype.sortable and ftype_name != "regarding":
+        if (
+            (fx.get("unique") or fx.get("index"))
+            and not ftype.sortable
+            and ftype_name != "regarding"
+        ):
             add(pointer(*base, "x-xrm"), f"{ftype_name} fields cannot be unique or indexed")
 
     for key in ("titleField",):
@@ -153,7 +168,9 @@ def semantic_problems(
         _check_index_fields(out, ("x-xrm", "unique", i), group, field_types)
     for i, ix in enumerate(xrm.get("indexes", ()) or ()):
         if isinstance(ix, Mapping):
-            _check_index_fields(out, ("x-xrm", "indexes", i, "fields"), ix.get("fields", ()), field_types)
+            _check_index_fields(
+                out, ("x-xrm", "indexes", i, "fields"), ix.get("fields", ()), field_types
+            )
     return out
 
 
@@ -174,7 +191,9 @@ def _check_index_fields(out, base, fields, field_types) -> None:
             out.append(DefinitionProblem(pointer(*base, j), f"{f!r} is not a field of this entity"))
         elif not FIELD_TYPES[field_types[f]].sortable:
             out.append(
-                DefinitionProblem(pointer(*base, j), f"{field_types[f]} field {f!r} cannot be indexed")
+                DefinitionProblem(
+                    pointer(*base, j), f"{field_types[f]} field {f!r} cannot be indexed"
+                )
             )
 
 
@@ -198,9 +217,15 @@ def _check_type_options(out, base, fname, ftype_name, prop, fx, known, self_name
             add(pointer(*base), f"{ftype_name} field {fname!r} needs enum values or x-xrm.options")
         for i, v in enumerate(enum or ()):
             if not isinstance(v, str) or not v or len(v) > 100:
-                add(pointer(*base, "enum", i), "choice values are non-empty strings of at most 100 characters")
+                add(
+                    pointer(*base, "enum", i),
+                    "choice values are non-empty strings of at most 100 characters",
+                )
     if ftype_name == "autonumber" and not fx.get("format"):
-        add(pointer(*base, "x-xrm"), f"autonumber field {fname!r} needs x-xrm.format, e.g. CASE-{{SEQ:5}}")
+        add(
+            pointer(*base, "x-xrm"),
+            f"autonumber field {fname!r} needs x-xrm.format, e.g. CASE-{{SEQ:5}}",
+        )
 
 
 def default_problems(defn: EntityDefinition) -> list[DefinitionProblem]:
@@ -211,13 +236,31 @@ def default_problems(defn: EntityDefinition) -> list[DefinitionProblem]:
             continue
         ftype = FIELD_TYPES[f.type]
         if ftype.association or ftype.generated:
-            out.append(DefinitionProblem(pointer("properties", f.name, "default"), f"{f.type} fields cannot have a default"))
+            out.append(
+                DefinitionProblem(
+                    pointer("properties", f.name, "default"),
+                    f"{f.type} fields cannot have a default",
+                )
+            )
             continue
         try:
             ftype.coerce(f, f.default, False)
         except FieldValueError as exc:
-            out.append(DefinitionProblem(pointer("properties", f.name, "default"), f"default {exc}"))
+            out.append(
+                DefinitionProblem(pointer("properties", f.name, "default"), f"default {exc}")
+            )
     return out
+
+
+def non_finite_problems(doc: Any, path: tuple = ()) -> list[DefinitionProblem]:
+    """Infinity and NaN are not JSON; a definition holding one could not be published."""
+    if isinstance(doc, float) and not math.isfinite(doc):
+        return [DefinitionProblem(pointer(*path), f"{doc} is not a finite number")]
+    if isinstance(doc, Mapping):
+        return [p for k, v in doc.items() for p in non_finite_problems(v, (*path, k))]
+    if isinstance(doc, list | tuple):
+        return [p for i, v in enumerate(doc) for p in non_finite_problems(v, (*path, i))]
+    return []
 
 
 def check_definition(
@@ -225,7 +268,7 @@ def check_definition(
 ) -> EntityDefinition:
     """Validate a document completely and return its model, or raise with every problem."""
     subject = _subject(doc)
-    problems = metaschema_problems(doc)
+    problems = non_finite_problems(doc) + metaschema_problems(doc)
     if isinstance(doc, Mapping):
         try:
             problems += [p for p in semantic_problems(doc, known) if p not in problems]
@@ -280,7 +323,9 @@ def _entity_name(doc: Any) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def check_all(docs: Iterable[Any], existing: Mapping[str, EntityDefinition]) -> list[EntityDefinition]:
+def check_all(
+    docs: Iterable[Any], existing: Mapping[str, EntityDefinition]
+) -> list[EntityDefinition]:
     """Validate a batch that may reference itself; raise once with the problems of every document."""
     docs = list(docs)
     known: dict[str, EntityDefinition | None] = dict(existing)
@@ -295,7 +340,10 @@ def check_all(docs: Iterable[Any], existing: Mapping[str, EntityDefinition]) -> 
             subjects.append(exc.subject)
             # In a batch, the pointer is prefixed with the entity the document defines.
             name = _entity_name(d) or f"document {i + 1}"
-            problems += [DefinitionProblem(f"{name}#{p.pointer}" if len(docs) > 1 else p.pointer, p.message) for p in exc.problems]
+            problems += [
+                DefinitionProblem(f"{name}#{p.pointer}" if len(docs) > 1 else p.pointer, p.message)
+                for p in exc.problems
+            ]
     if problems:
         raise DefinitionInvalid(", ".join(subjects), problems)
     return out

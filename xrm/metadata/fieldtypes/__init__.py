@@ -44,15 +44,28 @@ CONVERSIONS: MappingProxyType[tuple[str, str], str] = MappingProxyType(
         ("reference", "bigint"): "safe",
         ("bigint", "reference"): "checked",
         ("integer", "reference"): "checked",
-        **{(src, dst): "checked" for src in _TEXTUAL for dst in (
-            *_NUMERIC, "boolean", "date", "datetime", "choice", "multichoice", "uuid", "json"
-        )},
-        **{(src, "text"): "checked" for src in (
-            *_NUMERIC, "boolean", "date", "datetime", "uuid", "autonumber"
-        )},
-        **{(src, "longtext"): "safe" for src in (
-            *_NUMERIC, "boolean", "date", "datetime", "uuid", "autonumber"
-        )},
+        **{
+            (src, dst): "checked"
+            for src in _TEXTUAL
+            for dst in (
+                *_NUMERIC,
+                "boolean",
+                "date",
+                "datetime",
+                "choice",
+                "multichoice",
+                "uuid",
+                "json",
+            )
+        },
+        **{
+            (src, "text"): "checked"
+            for src in (*_NUMERIC, "boolean", "date", "datetime", "uuid", "autonumber")
+        },
+        **{
+            (src, "longtext"): "safe"
+            for src in (*_NUMERIC, "boolean", "date", "datetime", "uuid", "autonumber")
+        },
         ("boolean", "integer"): "safe",
         ("integer", "boolean"): "checked",
     }

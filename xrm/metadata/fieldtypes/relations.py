@@ -12,7 +12,8 @@ from .base import FieldType, FieldValueError
 
 ON_DELETE = ("cascade", "restrict", "setNull")
 SQL_ON_DELETE = {"cascade": "CASCADE", "restrict": "RESTRICT", "setNull": "SET NULL"}
-ID_SCHEMA = {"type": "integer", "minimum": 1}
+MAX_ID = 2**63 - 1
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def _coerce_id(value: Any, lenient: bool) -> int:
@@ -20,8 +21,10 @@ def _coerce_id(value: Any, lenient: bool) -> int:
         value = int(value.strip())
     if isinstance(value, dict) and "id" in value:
         value = value["id"]
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise FieldValueError(f"expected a record id (a positive whole number), got {value!r}")
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
+        raise FieldValueError(
+            f"expected a record id (a whole number from 1 to {MAX_ID}), got {value!r}"
+        )
     return value
 
 

@@ -36,6 +36,7 @@ def _expect(cond: bool, message: str) -> None:
 
 def _check_string(spec: FieldSpec, value: Any, default_max: int | None) -> str:
     _expect(isinstance(value, str), f"expected a string, got {type(value).__name__}")
+    check_text(value)
     max_len = spec.kw("maxLength", default_max)
     if max_len is not None and len(value) > max_len:
         raise FieldValueError(f"is longer than {max_len} characters ({len(value)})")
@@ -53,10 +54,22 @@ def _check_string(spec: FieldSpec, value: Any, default_max: int | None) -> str:
     elif value and fmt in ("uri", "url"):
         parsed = urlparse(value)
         _expect(
-            bool(parsed.scheme in ("http", "https", "ftp", "mailto") and (parsed.netloc or parsed.path)),
+            bool(
+                parsed.scheme in ("http", "https", "ftp", "mailto")
+                and (parsed.netloc or parsed.path)
+            ),
             f"{value!r} is not a valid URL",
         )
     return value
+
+
+def check_text(value: str) -> None:
+    """Text every database stores: no NUL character, valid Unicode (no lone surrogates)."""
+    _expect("\x00" not in value, "contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FieldValueError("is not valid Unicode text") from None
 
 
 def _check_range(spec: FieldSpec, value: Any, limits: tuple[int, int] | None = None) -> Any:
@@ -76,6 +89,7 @@ def _check_range(spec: FieldSpec, value: Any, limits: tuple[int, int] | None = N
 
 
 # -- text ---------------------------------------------------------------------------------------
+
 
 def _text_schema(spec: FieldSpec) -> dict:
     out = {"type": "string", "maxLength": spec.kw("maxLength", DEFAULT_TEXT_LENGTH)}
@@ -104,9 +118,14 @@ LONGTEXT = FieldType(
     name="longtext",
     label="Long text",
     doc="Multi-line text without a practical length limit (maxLength optional).",
-    value_schema=lambda s: {"type": "string", **copy_keywords(s, ("maxLength", "minLength", "pattern"))},
+    value_schema=lambda s: {
+        "type": "string",
+        **copy_keywords(s, ("maxLength", "minLength", "pattern")),
+    },
     columns=lambda s: [(s.name, sa.Text(), {})],
-    coerce=lambda s, v, lenient=False: _check_string(s, str(v) if lenient and v is not None and not isinstance(v, str) else v, None),
+    coerce=lambda s, v, lenient=False: _check_string(
+        s, str(v) if lenient and v is not None and not isinstance(v, str) else v, None
+    ),
     dump=lambda s, v: v,
     operators=TEXT_OPS,
     keywords=("maxLength", "minLength", "pattern"),
@@ -115,6 +134,7 @@ LONGTEXT = FieldType(
 
 
 # -- numbers ------------------------------------------------------------------------------------
+
 
 def _coerce_int(limits: tuple[int, int]):
     def coerce(spec: FieldSpec, value: Any, lenient: bool = False) -> int:
@@ -201,12 +221,12 @@ def to_decimal(value: Any, lenient: bool, precision: int, scale: int) -> Decimal
     else:
         raise FieldValueError(f"expected a number, got {_describe(value)}")
     _expect(d.is_finite(), "must be a finite number")
+    if d and d.adjusted() >= precision - scale:
+        raise FieldValueError(f"has more than {precision - scale} digits before the decimal point")
     d = d.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
     integer_digits = len(d.as_tuple().digits) - scale if d else 0
     if integer_digits > precision - scale:
-        raise FieldValueError(
-            f"has more than {precision - scale} digits before the decimal point"
-        )
+        raise FieldValueError(f"has more than {precision - scale} digits before the decimal point")
     return d
 
 
@@ -301,7 +321,10 @@ def _dump_money(spec: FieldSpec, value: Any) -> dict | None:
     if amount is None:
         return None
     scale = spec.opt("scale", 2)
-    return {"amount": str(Decimal(amount).quantize(Decimal(1).scaleb(-scale))), "currency": currency}
+    return {
+        "amount": str(Decimal(amount).quantize(Decimal(1).scaleb(-scale))),
+        "currency": currency,
+    }
 
 
 MONEY = FieldType(
@@ -449,6 +472,7 @@ DATETIME = FieldType(
 
 # -- choices ------------------------------------------------------------------------------------
 
+
 def choice_values(spec: FieldSpec) -> list[str]:
     return [v for v in spec.kw("enum", ()) if v is not None]
 
@@ -538,6 +562,7 @@ MULTICHOICE = FieldType(
 
 
 # -- JSON, uuid, autonumber ---------------------------------------------------------------------
+
 
 def _coerce_json(spec: FieldSpec, value: Any, lenient: bool = False) -> dict:
     if lenient and isinstance(value, str):

@@ -196,7 +196,7 @@ def admin_create_user():
     return jsonify(_user_json(user)), 201
 
 
-@api.patch("/admin/users/<int:user_id>")
+@api.patch("/admin/users/<int(max=2147483647):user_id>")
 def admin_update_user(user_id: int):
     _admin()
     body = _body()

@@ -107,6 +107,8 @@ def apply_definitions():
     body = _body()
     plan = _plan_from(body)
     base = body.get("baseVersion")
+    if base is not None and (not isinstance(base, int) or isinstance(base, bool)):
+        raise BadRequest("'baseVersion' is the whole number from a previous plan")
     if base is not None and base != plan.base_version:
         raise StalePlan(f"the metadata changed since version {base}; plan again")
     fallbacks = body.get("fallbacks") or {}

@@ -18,8 +18,10 @@ def create_api_token():
     days = body.get("expiresInDays")
     if not isinstance(name, str) or not name.strip():
         raise BadRequest("'name' is required: what the token is for")
-    if days is not None and (not isinstance(days, int) or days < 1):
-        raise BadRequest("'expiresInDays' is a positive whole number")
+    if days is not None and (
+        not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 36500
+    ):
+        raise BadRequest("'expiresInDays' is a whole number of days from 1 to 36500")
     with current_app.extensions["xrm"].engine.begin() as conn:
         token = create_token(conn, actor.user_id, name.strip(), days)
     return jsonify(token), 201
@@ -32,7 +34,7 @@ def list_api_tokens():
         return jsonify({"items": list_tokens(conn, actor.user_id)})
 
 
-@api.delete("/tokens/<int:token_id>")
+@api.delete("/tokens/<int(max=2147483647):token_id>")
 def revoke_api_token(token_id: int):
     actor = current_actor()
     with current_app.extensions["xrm"].engine.begin() as conn:
