@@ -296,11 +296,25 @@ def changes(entity: str):
                     hidden=hidden,
                 )
                 visible.update({item["id"]: item for item in res.items})
+        # Deletions are reported only for records in the caller's scope (the rows still exist,
+        # in the recycle bin or purged; a purged record's scope can no longer be checked).
+        deleted_ids = sorted({r.record_id for r in rows if r.topic == "record.deleted"})
+        in_scope_deleted: set[int] = set()
+        if deleted_ids:
+            t = snap.entity(entity).table
+            clause = access.scope_clause(entity, t)
+            q = sa.select(t.c.id).where(t.c.id.in_(deleted_ids))
+            if clause is not None:
+                q = q.where(clause)
+            in_scope_deleted = set(conn.execute(q).scalars())
+            if clause is None:
+                in_scope_deleted |= set(deleted_ids)
     items = []
     for r in rows:
         action = r.topic.removeprefix("record.")
         if action == "deleted":
-            items.append({"token": r.id, "action": action, "id": r.record_id})
+            if r.record_id in in_scope_deleted:
+                items.append({"token": r.id, "action": action, "id": r.record_id})
         elif r.record_id in visible:
             items.append(
                 {"token": r.id, "action": action, "id": r.record_id, "record": visible[r.record_id]}
