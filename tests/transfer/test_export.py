@@ -188,3 +188,8 @@ def test_xlsx_export_streams_pages_and_counts_records(crm):
     for i in range(5):
         crm.create("crm.contact", name=f"P{i}")
     assert len(sheet(crm.export_xlsx(page_size=2))) == 1 + 5
+
+
+def test_the_header_option_is_checked_before_anything_is_produced(crm):
+    with crm.engine.connect() as conn, pytest.raises(ValueError, match="'label' or 'name'"):
+        export_csv(conn, crm.registry.snapshot(conn), "crm.contact", header="labels")

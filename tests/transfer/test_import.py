@@ -472,3 +472,31 @@ def test_row_errors_serialise_with_a_json_pointer():
 def test_options_refuse_a_batch_size_below_one():
     with pytest.raises(ValueError, match="batch_size"):
         ImportOptions(batch_size=0)
+
+
+def test_a_record_changed_after_the_batch_was_checked_is_not_overwritten(registry):
+    """The import finds the changes against the record as it read it; when the record moves
+    on before the write (here a plugin, in real life another user), that row fails."""
+
+    class Meddler:
+        @hookimpl
+        def xrm_before_update(self, event):
+            if event.values.get("name") == "Ann from the file":
+                other = event.records.registry.snapshot(event.conn).entity("crm.contact").table
+                event.conn.execute(
+                    other.update()
+                    .where(other.c.email == "bob@example.org")
+                    .values(row_version=other.c.row_version + 1)
+                )
+
+    crm = hooked_crm(registry, Meddler())
+    crm.create("crm.contact", name="Ann", email="ann@example.org")
+    crm.create("crm.contact", name="Bob", email="bob@example.org")
+    report = crm.import_(
+        csv_text("email,name", "ann@example.org,Ann from the file", "bob@example.org,Bob 2"),
+        key=("email",),
+        mode="skip_bad_rows",
+    )
+    assert report.updated == 1
+    assert [e.row for e in report.errors] == [3]
+    assert "changed by someone else" in report.errors[0].message

@@ -91,13 +91,14 @@ def create_many(
     links = _write_links(conn, ce, ids, [values for _, values, _ in accepted])
 
     fields = [*ce.fields]
-    dumped_system = storage.dump(ce, {"id": 0, **system})
+    dump = storage.dumper(ce)
+    dumped_system = dump({"id": 0, **system})
     dumped_system = {k: dumped_system[k] for k in system}
     entity_json, actor_json = json.dumps(ce.name), json.dumps(actor.username)
     audit_rows, outbox_rows = [], []
     for (i, _values, event), record_id, row in zip(accepted, ids, rows, strict=True):
         row["id"] = record_id
-        after = storage.dump(ce, row, dumped_system)
+        after = dump(row, dumped_system)
         for fname in ce.associations:
             after[fname] = links.get((fname, record_id), [])
         changes = _encode(audit.diff(None, after, fields))

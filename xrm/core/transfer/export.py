@@ -64,6 +64,8 @@ class RecordExport:
         cursor_secret: bytes | None = None,
     ):
         query = params if isinstance(params, Query) else parse_query(params or {})
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
         self.conn, self.snapshot, self.entity = conn, snapshot, entity
         self.scopes, self.hidden = scopes or {}, hidden or {}
         self.page_size = page_size
@@ -139,6 +141,7 @@ def export_csv(
         page_size=page_size,
         cursor_secret=cursor_secret,
     )
+    _check_header(header)
     return _csv_chunks(export, header, delimiter, bom)
 
 
@@ -184,6 +187,7 @@ def export_xlsx(
         page_size=page_size,
         cursor_secret=cursor_secret,
     )
+    _check_header(header)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=_sheet_title(entity))
     ws.freeze_panes = "A2"
@@ -207,6 +211,11 @@ def export_xlsx(
         count += len(page)
     wb.save(target)
     return count
+
+
+def _check_header(header: str) -> None:
+    if header not in ("label", "name"):
+        raise ValueError(f"header is 'label' or 'name', not {header!r}")
 
 
 def _text_cell(ws, cell_class, text: str):

@@ -157,12 +157,15 @@ class _ImportRun:
         p.record_id = record["id"]
 
     def _update(self, p: RowPlan) -> None:
+        # The changes were found against the record as read when the batch was planned: if
+        # someone changed it since, the row fails rather than overwriting blindly.
         self.records.update(
             self.conn,
             self.actor,
             self.planner.ce.name,
             p.record_id,
             p.data,
+            p.existing["row_version"],
             access=self.access,
             lenient=True,
         )
@@ -203,6 +206,13 @@ _COUNTERS = {"create": "created", "update": "updated", "unchanged": "unchanged"}
 
 def _batches(rows, size: int) -> Iterator[list[tuple[int, list[Any]]]]:
     """Non-blank rows, ``size`` at a time."""
-    nonblank = ((n, cells) for n, cells in rows if not all(is_empty(c) for c in cells))
+    nonblank = ((n, cells) for n, cells in rows if not _blank(cells))
     while batch := list(itertools.islice(nonblank, size)):
         yield batch
+
+
+def _blank(cells: list[Any]) -> bool:
+    try:
+        return not "".join(cells).strip()  # CSV: all text, checked at C speed
+    except TypeError:
+        return all(is_empty(c) for c in cells)

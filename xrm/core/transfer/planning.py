@@ -82,6 +82,7 @@ class RowPlanner:
         self.unique = UniqueIndex.of(ce)
         self.seen_keys: dict[tuple, int] = {}
         self.readonly = access.readonly(ce.name)
+        self.dump = storage.dumper(ce)
         self.links = [f for _, f in columns.fields if ce.fields[f].type.association]
 
     # -- the stages -------------------------------------------------------------------------
@@ -195,7 +196,7 @@ class RowPlanner:
             p.action = "update"
             p.record_id = row["id"]
             p.existing_row = row
-            p.existing = storage.dump(self.ce, row)
+            p.existing = self.dump(row)
             for f in self.links:
                 p.existing[f] = links.get((f, row["id"]), [])
 

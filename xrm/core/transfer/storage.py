@@ -8,7 +8,8 @@ the cost of a row when there are 100,000 of them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,28 +38,42 @@ def to_row(ce: CompiledEntity, values: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def dump(
-    ce: CompiledEntity, row: Mapping[str, Any], system: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """A row (column mapping) -> the JSON record, as ``ce.dump``. ``system``: the system
-    fields already dumped (the same for every row of a batch), instead of the row's."""
-    out: dict[str, Any] = {"id": row["id"]}
-    for cf in ce.fields.values():
-        columns = cf.columns
-        if len(columns) == 1:
-            out[cf.name] = cf.type.dump(cf.spec, row.get(columns[0]))
-        elif columns:
-            out[cf.name] = cf.type.dump(cf.spec, tuple(row.get(c) for c in columns))
-    if system is not None:
-        out.update(system)
+def dumper(ce: CompiledEntity) -> Callable[..., dict[str, Any]]:
+    """A function turning a row (column mapping) into the JSON record, as ``ce.dump`` does.
+    Its optional second argument, ``system``: the system fields already dumped (the same for
+    every row of a batch), to use instead of the row's. The field layout is looked up once."""
+    layout = [
+        (
+            cf.name,
+            cf.columns[0] if len(cf.columns) == 1 else None,
+            cf.columns,
+            cf.type.dump,
+            cf.spec,
+        )
+        for cf in ce.fields.values()
+        if cf.columns
+    ]
+
+    def dump(row: Mapping[str, Any], system: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": row["id"]}
+        get = row.get
+        for name, column, columns, to_json, spec in layout:
+            if column is not None:
+                out[name] = to_json(spec, get(column))
+            else:
+                out[name] = to_json(spec, tuple(get(c) for c in columns))
+        if system is not None:
+            out.update(system)
+            return out
+        for key in ("created_at", "updated_at"):
+            if key in row:
+                out[key] = _DATETIME.dump(None, row[key])
+        for key in ("created_by", "updated_by", "owner_id", "row_version"):
+            if key in row:
+                out[key] = row[key]
         return out
-    for key in ("created_at", "updated_at"):
-        if key in row:
-            out[key] = _DATETIME.dump(None, row[key])
-    for key in ("created_by", "updated_by", "owner_id", "row_version"):
-        if key in row:
-            out[key] = row[key]
-    return out
+
+    return dump
 
 
 # -- many rows in one statement ---------------------------------------------------------------
@@ -97,7 +112,8 @@ def insert_many(
         params.append(values)
     if compiled.positional:
         order = compiled.positiontup or []
-        params = [tuple(values[name] for name in order) for values in params]
+        pick = itemgetter(*order) if len(order) > 1 else (lambda v: (v[order[0]],))
+        params = [pick(values) for values in params]
     conn.exec_driver_sql(compiled.string, params)
 
 
