@@ -73,7 +73,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         APP_NAME="xRM",
         FAB_ADD_SECURITY_API=True,
         FAB_API_SWAGGER_UI=False,
-        FAB_UPDATE_PERMS=True,
+        # FAB's permission sync rewrites the roles' permissions on every start (seconds with
+        # hundreds of entities); `xrm init` runs it once instead (XRM_UPDATE_PERMS=1 forces it).
+        FAB_UPDATE_PERMS=os.environ.get("XRM_UPDATE_PERMS", "") == "1",
         JSON_SORT_KEYS=False,
         WTF_CSRF_ENABLED=True,
         # FAB's Flask-Limiter instance, enabled without default limits: xrm.web.ratelimit
@@ -87,7 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db = SQLA()
     db.init_app(app)
-    appbuilder = AppBuilder(security_manager_class=XrmSecurityManager, update_perms=True)
+    appbuilder = AppBuilder(security_manager_class=XrmSecurityManager, update_perms=False)
     with app.app_context():
         appbuilder.init_app(app, db.session)
 

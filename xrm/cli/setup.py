@@ -66,6 +66,9 @@ def init_command(
 ) -> None:
     p = platform()
     p.registry.install()
+    # FAB's own view permissions (its security views, menus), synced here once rather than on
+    # every start of every worker.
+    current_app.appbuilder.add_permissions(update_perms=True)
     click.echo(f"Database ready: {p.engine.url.render_as_string(hide_password=True)}")
     sync_plugins(yes)
     ensure_admin(admin_username, admin_email, admin_password)
