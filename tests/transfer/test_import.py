@@ -141,6 +141,11 @@ def test_text_that_no_field_type_reads_is_a_bad_row_naming_the_field(crm):
     ]
 
 
+def test_an_amount_needs_a_currency_unless_the_field_has_a_default_one(crm):
+    report = crm.import_(csv_text("name,budget", "Ann,12.5", "Bob,EUR 3"), dry_run=True)
+    assert errors(report) == [(2, "budget", "Budget '12.5' has no currency; write it as 12.5 EUR")]
+
+
 def test_a_reference_to_a_missing_record_is_a_bad_row(crm):
     acme = crm.create("crm.account", name="Acme")
     report = crm.import_(csv_text("name,account", f"Ann,{acme}", "Bob,999"), dry_run=True)

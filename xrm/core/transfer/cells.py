@@ -37,7 +37,7 @@ TEXT_TRANSLATED = frozenset({"money", "regarding"})
 #: Types whose text is taken as it is: spaces are text (elsewhere a cell of spaces is empty).
 VERBATIM_TYPES = frozenset({"text", "longtext"})
 #: Types whose values are numbers: an XLSX number cell is handed over as a number.
-NUMERIC_TYPES = frozenset({"integer", "bigint", "decimal", "float", "money", "reference"})
+NUMERIC_TYPES = frozenset({"integer", "bigint", "decimal", "float", "reference"})
 MONEY_TEXT = re.compile(
     r"^\s*(?:([A-Za-z]{3})\s+)?([-+]?[0-9][0-9.]*|[-+]?\.[0-9]+)(?:\s+([A-Za-z]{3}))?\s*$"
 )
@@ -71,6 +71,8 @@ def cell_input(spec: FieldSpec, cell: Any) -> Any:
     if isinstance(cell, bool):
         return cell if ftype in ("boolean", "integer", "bigint") else str(cell).lower()
     if isinstance(cell, int | float | Decimal):
+        if ftype == "money":
+            return _money(spec, _number_text(cell))
         if ftype in NUMERIC_TYPES:
             return cell
         if ftype == "manytomany":
@@ -97,9 +99,9 @@ def _money(spec: FieldSpec, text: str) -> Any:
     m = MONEY_TEXT.match(text)
     if not m or (m.group(1) and m.group(3)):
         raise FieldValueError(f"{text!r} is not an amount such as 12.50 EUR")
-    currency = (m.group(1) or m.group(3) or "").upper()
+    currency = (m.group(1) or m.group(3) or spec.opt("defaultCurrency") or "").upper()
     if not currency:
-        return m.group(2)  # the field's default currency, or a clear error from the type
+        raise FieldValueError(f"{text!r} has no currency; write it as {m.group(2)} EUR")
     return {"amount": m.group(2), "currency": currency}
 
 
