@@ -98,7 +98,10 @@ class RecordService:
             if target is not None:  # links to records in the recycle bin are not shown
                 tt = target.table
                 q = q.join(tt, tt.c.id == assoc.c.target_id).where(tt.c.deleted_at.is_(None))
-                if access is not None and (scope := access.scope_clause(target.name, tt)) is not None:
+                if (
+                    access is not None
+                    and (scope := access.scope_clause(target.name, tt)) is not None
+                ):
                     q = q.where(scope)
             record[fname] = list(conn.execute(q.order_by(assoc.c.target_id)).scalars())
         for hidden in access.hidden(ce.name) if access else ():
