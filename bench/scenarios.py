@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from xrm.core import tables as core_tables
 from xrm.core.context import SYSTEM
 from xrm.core.records.service import RecordService
+from xrm.core.security.permissions import permissions_apply_hook
 from xrm.metadata.database import create_engine
 from xrm.metadata.planner import Risk
 from xrm.metadata.registry import MetadataRegistry
@@ -32,9 +33,12 @@ class Platform:
     """A registry and record service on one benchmark database, installed the way the app
     factory does (metadata tables and the core's audit/outbox tables), without Flask."""
 
-    def __init__(self, db: BenchDatabase):
+    def __init__(self, db: BenchDatabase, listen: bool = False):
         self.engine = create_engine(db.url)
-        self.registry = MetadataRegistry(self.engine)
+        # With the app's permission hook (it does nothing without Flask-AppBuilder's tables).
+        self.registry = MetadataRegistry(
+            self.engine, apply_hooks=[permissions_apply_hook], listen=listen
+        )
         self.registry.install()
         with self.engine.begin() as conn:
             core_tables.install(conn)
@@ -44,6 +48,7 @@ class Platform:
         return self.registry.apply(self.registry.plan(documents))
 
     def close(self) -> None:
+        self.registry.close()
         self.engine.dispose()
 
 
@@ -54,16 +59,22 @@ def _ms(seconds: float) -> float:
 # -- 1. a new 20-field entity and its first record ------------------------------------------------
 
 
-def new_entity_runs(p: Platform, runs: int, prefix: str) -> dict[str, list[float]]:
+def new_entity_runs(
+    p: Platform, runs: int, prefix: str, remove: bool = False
+) -> dict[str, list[float]]:
     """``runs`` + 1 times: plan + apply a new 20-field entity, insert its first record.
-    Milliseconds per phase; the first run (imports, caches) is kept apart as ``cold``."""
+    Milliseconds per phase; the first run (imports, caches) is kept apart as ``cold``.
+    ``remove``: remove each entity again after it was measured (not timed), so that every run
+    finds the same number of entities."""
     if TARGET_ENTITY not in p.registry.snapshot():
         p.apply([target_document()])
     with p.engine.begin() as conn:
         target_id = p.records.create(conn, SYSTEM, TARGET_ENTITY, {"name": "target"})["id"]
-    out: dict[str, list[float]] = {"plan": [], "apply": [], "insert": [], "total": []}
+    out: dict[str, list[float]] = {"plan": [], "apply": [], "insert": [], "total": [], "cpu": []}
     for i in range(runs + 1):
         name = f"bench.{prefix}{i:03d}"
+        gc.collect()  # not inside the timed part: garbage of the previous run
+        c0 = time.process_time()
         t0 = time.perf_counter()
         plan = p.registry.plan([entity_document(name, 20)])
         t1 = time.perf_counter()
@@ -72,15 +83,19 @@ def new_entity_runs(p: Platform, runs: int, prefix: str) -> dict[str, list[float
         with p.engine.begin() as conn:
             p.records.create(conn, SYSTEM, name, first_record(target_id))
         t3 = time.perf_counter()
+        c3 = time.process_time()
         for key, v in (
             ("plan", t1 - t0),
             ("apply", t2 - t1),
             ("insert", t3 - t2),
             ("total", t3 - t0),
+            ("cpu", c3 - c0),
         ):
             out[key].append(_ms(v))
+        if remove:
+            p.registry.apply(p.registry.plan(removed=[name]), confirm=True)
     out["cold"] = [out["total"][0]]
-    for key in ("plan", "apply", "insert", "total"):
+    for key in ("plan", "apply", "insert", "total", "cpu"):
         out[key].pop(0)
     return out
 
@@ -89,26 +104,53 @@ def new_entity_detail(t: dict[str, list[float]]) -> str:
     return (
         f"median of {len(t['total'])}; p95 {p95(t['total']):.1f} ms; plan {median(t['plan']):.1f} + "
         f"apply {median(t['apply']):.1f} + insert {median(t['insert']):.1f} ms (medians); "
-        f"first run {t['cold'][0]:.0f} ms"
+        f"first run {t['cold'][0]:.0f} ms; CPU time of this process {median(t['cpu']):.1f} ms "
+        "(median; the database server's work is not in it on PostgreSQL)"
     )
 
 
-def new_entity(db: BenchDatabase, runs: int) -> list[Result]:
-    """plan + apply of a new 20-field entity, then its first record through RecordService, in
-    a database holding only the entities this scenario creates; a fresh entity name per run."""
-    p = Platform(db)
-    try:
-        t = new_entity_runs(p, runs, "new")
-        return [
-            Result(
-                "1 new 20-field entity + first record",
-                db.backend,
-                median(t["total"]),
-                "ms",
-                100.0,
-                new_entity_detail(t) + f"; {runs + 2} entities in the database at the end",
-            )
+def add_entities(p: Platform, names: list[str], n_fields: int, batch: int = 25) -> float:
+    """Apply entities of ``n_fields`` fields (each referencing the target and the one before
+    it), ``batch`` per change. Returns the seconds it took."""
+    t0 = time.perf_counter()
+    if TARGET_ENTITY not in p.registry.snapshot():
+        p.apply([target_document()])
+    for start in range(0, len(names), batch):
+        docs = [
+            entity_document(name, n_fields, references=(TARGET_ENTITY, names[max(0, i - 1)]))
+            for i, name in enumerate(names[start : start + batch], start)
         ]
+        p.apply(docs)
+    return time.perf_counter() - t0
+
+
+def new_entity(db: BenchDatabase, runs: int, present: tuple[int, ...]) -> list[Result]:
+    """plan + apply of a new 20-field entity, then its first record through RecordService, with
+    N other entities of 20 fields in the database for each N in ``present`` (plus the entity the
+    reference field points at). Each measured entity is removed again afterwards (untimed), so
+    every run of one size sees exactly N entities."""
+    p = Platform(db)
+    out = []
+    try:
+        names: list[str] = []
+        for n in present:
+            more = [f"bench.e{i:03d}" for i in range(len(names), n)]
+            build_s = add_entities(p, more, 20)
+            names += more
+            t = new_entity_runs(p, runs, f"n{n}_", remove=True)
+            out.append(
+                Result(
+                    f"1 new 20-field entity + first record, {n} present",
+                    db.backend,
+                    median(t["total"]),
+                    "ms",
+                    100.0,
+                    new_entity_detail(t)
+                    + f"; {n} entities of 20 fields present (+ the reference target); "
+                    f"adding the {len(more)} new ones took {build_s:.1f} s",
+                )
+            )
+        return out
     finally:
         p.close()
 
@@ -128,14 +170,26 @@ def _per_call_ns(fn: Callable[[], object], calls: int) -> list[float]:
 
 def version_check(db: BenchDatabase, calls: int) -> list[Result]:
     """registry.snapshot(conn) with an unchanged version on an open connection, against a bare
-    ``SELECT 1`` on the same connection (interleaved in blocks, so drift hits both alike)."""
-    p = Platform(db)
+    ``SELECT 1`` on the same connection (interleaved in blocks, so drift hits both alike); on
+    PostgreSQL also with LISTEN/NOTIFY (``XRM_METADATA_NOTIFY=1``)."""
+    out = _version_check(db, calls, listen=False)
+    if db.backend == "postgresql":
+        out += _version_check(db, calls, listen=True)
+    return out
+
+
+def _version_check(db: BenchDatabase, calls: int, listen: bool) -> list[Result]:
+    p = Platform(db, listen=listen)
+    mode = ", LISTEN/NOTIFY" if listen else ""
     try:
-        p.apply([target_document(), entity_document("bench.checked", 20)])
+        if "bench.checked" not in p.registry.snapshot():
+            p.apply([target_document(), entity_document("bench.checked", 20)])
+        if listen and not p.registry.listener.wait_listening(30):
+            raise RuntimeError("the metadata listener did not connect")
         snap_ns, select_ns = [], []
         block = 500
         with p.engine.connect() as conn:
-            p.registry.snapshot(conn)  # compiled once; every call below only reads the version
+            p.registry.snapshot(conn)  # compiled once; every call below only checks the version
             gc.collect()
             for _ in range(max(1, calls // block)):
                 snap_ns += _per_call_ns(lambda: p.registry.snapshot(conn), block)
@@ -150,17 +204,22 @@ def version_check(db: BenchDatabase, calls: int) -> list[Result]:
         sel_ms = [x / 1e6 for x in select_ns]
         req_ms = [x / 1e6 for x in per_request]
         ratio = median(snap_ms) / median(sel_ms)
+        how = (
+            f"; the version was read only by the safety poll (every {p.registry.poll_seconds:g} s)"
+            if listen
+            else "; one version read per call"
+        )
         return [
             Result(
-                "2 version check snapshot(conn), median",
+                f"2 version check snapshot(conn){mode}, median",
                 db.backend,
                 median(snap_ms),
                 "ms",
                 0.1,
-                f"{len(snap_ms)} calls; {ratio:.2f}x SELECT 1 ({median(sel_ms):.3f} ms)",
+                f"{len(snap_ms)} calls; {ratio:.2f}x SELECT 1 ({median(sel_ms):.3f} ms){how}",
             ),
             Result(
-                "2 version check snapshot(conn), p95",
+                f"2 version check snapshot(conn){mode}, p95",
                 db.backend,
                 p95(snap_ms),
                 "ms",
@@ -168,7 +227,7 @@ def version_check(db: BenchDatabase, calls: int) -> list[Result]:
                 f"SELECT 1 p95 {p95(sel_ms):.3f} ms",
             ),
             Result(
-                "2b connect + snapshot + close (pool)",
+                f"2b connect + snapshot + close (pool){mode}",
                 db.backend,
                 median(req_ms),
                 "ms",

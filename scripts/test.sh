@@ -9,6 +9,19 @@ cd "$ROOT"
 PY=.venv/bin/python
 export XRM_TEST_POSTGRES_URL="${XRM_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 
+# Browser tests (tests/browser) drive Debian's Chromium; install it when missing.
+if [ ! -x "${XRM_CHROMIUM:-/usr/bin/chromium}" ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = "0" ]; then
+    echo "==> installing chromium (browser tests)"
+    (apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }) >/dev/null
+  elif [ "${CI:-}" = "true" ]; then
+    echo "chromium is missing and cannot be installed (needs root and apt-get): the browser tests would fail" >&2
+    exit 1
+  else
+    echo "warning: chromium missing; the browser tests will be skipped (apt-get install -y chromium)" >&2
+  fi
+fi
+
 echo "==> ruff"
 LINT=(xrm plugins tests)
 [ -d bench ] && LINT+=(bench)

@@ -121,6 +121,7 @@ def make_app(database_url, tmp_path):
 
     yield build
     for app in apps:
+        app.extensions["xrm"].registry.close()  # its LISTEN connection (PostgreSQL)
         app.extensions["xrm"].engine.dispose()
         with app.app_context():
             app.extensions["sqlalchemy"].engines[None].dispose()

@@ -48,15 +48,22 @@ def wait_ready(port, proc, deadline=30.0):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("notify", ["0", "1"], ids=["version-read", "listen-notify"])
 def test_a_change_applied_by_one_process_is_served_by_the_others_on_their_next_request(
-    database_url, tmp_path
+    database_url, tmp_path, backend, notify
 ):
+    if notify == "1" and backend != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     env = {
         **os.environ,
         "XRM_DATABASE_URL": database_url,
         "XRM_INSTANCE_PATH": str(tmp_path / "i"),
         "XRM_SECRET_KEY": "coherence-test",
         "XRM_PLUGINS_ALLOW": "none",
+        # With listening on, no safety poll during the test: only the notifications can tell
+        # the servers about the change.
+        "XRM_METADATA_NOTIFY": notify,
+        "XRM_METADATA_POLL_SECONDS": "3600",
     }
     subprocess.run(
         [XRM, "init", "--admin-password", "pw-coherence"], env=env, check=True, capture_output=True
@@ -99,6 +106,19 @@ def test_a_change_applied_by_one_process_is_served_by_the_others_on_their_next_r
             now = call(port, "/api/v1/meta/entities", token)
             assert [e["name"] for e in now["items"]] == ["help.ticket"]
             assert now["version"] == old["version"] + 1
+
+        # More changes, each seen at once by both servers (also the one that was idle).
+        for i in range(3):
+            fields = {"subject": {"type": "string"}} | {
+                f"extra{j}": {"type": "string"} for j in range(i + 1)
+            }
+            doc.write_text(json.dumps({"x-xrm": {"name": "help.ticket"}, "properties": fields}))
+            subprocess.run(
+                [XRM, "entities", "apply", str(doc)], env=env, check=True, capture_output=True
+            )
+            for port, token, old in zip(ports, tokens, before, strict=True):
+                now = call(port, "/api/v1/meta/entities", token)
+                assert now["version"] == old["version"] + 2 + i
     finally:
         for proc in servers:
             proc.terminate()

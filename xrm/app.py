@@ -21,9 +21,12 @@ from flask_appbuilder.models.sqla.base import SQLA
 
 from .core import tables as core_tables
 from .core.plugins import create_plugin_manager
+from .core.plugins.state import ActiveHooks, PluginStates
 from .core.records.service import RecordService
 from .core.security.permissions import XrmSecurityManager, permissions_apply_hook
+from .core.workflows import create_workflow_service
 from .metadata.database import create_engine
+from .metadata.notify import notify_settings
 from .metadata.registry import MetadataRegistry
 from .settings import Settings
 
@@ -40,6 +43,13 @@ class Platform:
     records: RecordService
     plugins: pluggy.PluginManager
     appbuilder: AppBuilder
+    #: Which loaded plugins are installed and enabled; ``hooks`` calls only theirs.
+    plugin_states: PluginStates | None = None
+    hooks: ActiveHooks | None = None
+    #: Workflows, approvals, rules and automations (:class:`xrm.core.workflows.WorkflowService`).
+    workflows: Any = None
+    #: Outbox delivery: handlers and periodic jobs (xrm.core.jobs.JobRegistry).
+    jobs: Any = None
 
 
 def platform(app: Flask) -> Platform:
@@ -51,6 +61,7 @@ def _quiet_fab_logging() -> None:
     # supported") and about the missing first user, which `xrm init` creates: noise, not news.
     logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)
     logging.getLogger("flask_appbuilder.security.sqla.manager").setLevel(logging.ERROR)
+    logging.getLogger("flask_appbuilder.security.manager").setLevel(logging.ERROR)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -71,6 +82,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         AUTH_ROLE_ADMIN="Admin",
         AUTH_ROLE_PUBLIC="Public",
         APP_NAME="xRM",
+        # The generated UI's start page (xrm.web.ui): the entities and dashboards one may open.
+        FAB_INDEX_VIEW="xrm.web.ui.views.HomeView",
         FAB_ADD_SECURITY_API=True,
         FAB_API_SWAGGER_UI=False,
         # FAB's permission sync rewrites the roles' permissions on every start (seconds with
@@ -94,25 +107,47 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         appbuilder.init_app(app, db.session)
 
     engine = create_engine(settings.database_url)
-    registry = MetadataRegistry(engine, apply_hooks=[permissions_apply_hook])
+    listen, poll_seconds = notify_settings()  # XRM_METADATA_NOTIFY (PostgreSQL only)
+    registry = MetadataRegistry(
+        engine, apply_hooks=[permissions_apply_hook], listen=listen, poll_seconds=poll_seconds
+    )
     registry.install()
     with engine.begin() as conn:
         core_tables.install(conn)
     plugins = create_plugin_manager(
         allow=settings.plugins_allow, deny=settings.plugins_deny, extra=extra_plugins
     )
+    states = PluginStates(engine, registry, plugins, settings.plugins_disabled)
+    hooks = ActiveHooks(plugins, states)
+    records = RecordService(registry, hooks=hooks)
     app.extensions["xrm"] = Platform(
         settings=settings,
         engine=engine,
         registry=registry,
-        records=RecordService(registry, hooks=plugins.hook),
+        records=records,
         plugins=plugins,
         appbuilder=appbuilder,
+        plugin_states=states,
+        hooks=hooks,
+        workflows=create_workflow_service(registry, records, plugins, hooks=hooks),
     )
     registry.snapshot()  # compile once at start-up
+    from .core.jobs.integration import install_jobs
+
+    install_jobs(app, app.extensions["xrm"])
+    from .core.workflows.jobs import register_workflow_jobs
+
+    # Timers and schedules are periodic jobs; an application built for tests (TESTING) runs
+    # them only when asked (WORKFLOW_PERIODIC_JOBS=True), as it starts no dispatcher either.
+    # XRM_WORKFLOW_PERIODIC_JOBS=0 leaves them out (a deployment that runs them elsewhere).
+    periodic = settings.extra.get("WORKFLOW_PERIODIC_JOBS")
+    if periodic is None:
+        flag = os.environ.get("XRM_WORKFLOW_PERIODIC_JOBS", "").strip().lower()
+        periodic = flag not in ("0", "false", "no") if flag else not app.testing
+    register_workflow_jobs(app.extensions["xrm"].jobs, app.extensions["xrm"], bool(periodic))
 
     from .web import register_web
 
     register_web(app)
-    plugins.hook.xrm_app_ready(app=app)
+    hooks.xrm_app_ready(app=app)
     return app

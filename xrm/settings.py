@@ -6,6 +6,8 @@
 | XRM_SECRET_KEY        | session/JWT signing key                   | random, kept in instance dir   |
 | XRM_PLUGINS_ALLOW     | comma-separated plugin names to load      | all installed                  |
 | XRM_PLUGINS_DENY      | comma-separated plugin names to skip      | none                           |
+| XRM_DISABLE_PLUGIN    | plugin name(s) whose hooks this process   | none                           |
+|                       | does not call, whatever the database says |                                |
 | XRM_INSTANCE_PATH     | folder for the SQLite file and secrets    | ./instance                     |
 """
 
@@ -32,6 +34,7 @@ class Settings:
     secret_key: str
     plugins_allow: tuple[str, ...] | None = None
     plugins_deny: tuple[str, ...] = ()
+    plugins_disabled: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -55,7 +58,10 @@ class Settings:
         allow = o.pop("PLUGINS_ALLOW", None)
         allow = tuple(allow) if allow is not None else _names(env.get("XRM_PLUGINS_ALLOW"))
         deny = tuple(o.pop("PLUGINS_DENY", None) or _names(env.get("XRM_PLUGINS_DENY")) or ())
-        return cls(instance, url, secret, allow, deny, o)
+        disabled = tuple(
+            o.pop("DISABLE_PLUGIN", None) or _names(env.get("XRM_DISABLE_PLUGIN")) or ()
+        )
+        return cls(instance, url, secret, allow, deny, disabled, o)
 
 
 def _instance_secret(instance: Path) -> str:

@@ -94,7 +94,9 @@ def test_init_creates_the_administrator_with_a_printed_password(cli):
     assert "password (shown once)" not in again.output
 
 
-def test_export_then_import_into_an_empty_database_reproduces_the_entities(cli, tmp_path, database_url):
+def test_export_then_import_into_an_empty_database_reproduces_the_entities(
+    cli, tmp_path, database_url
+):
     cli("entities", "apply", write(tmp_path, ACCOUNT))
     bundle = tmp_path / "bundle"
     res = cli("entities", "export", str(bundle))

@@ -28,7 +28,9 @@ def columns(engine, table):
 def test_defining_a_removed_field_again_restores_its_data(registry, engine):
     registry.apply(registry.plan([contact(age={"type": "integer"})]))
     with engine.begin() as conn:
-        rid = RecordService(registry).create(conn, SYSTEM, "crm.contact", {"name": "Ann", "age": 41})["id"]
+        rid = RecordService(registry).create(
+            conn, SYSTEM, "crm.contact", {"name": "Ann", "age": 41}
+        )["id"]
     registry.apply(registry.plan([contact()]), confirm=True)
     plan = registry.plan([contact(age={"type": "integer"})])
     assert [op.kind for op in plan.operations if op.kind.endswith("_field")] == ["restore_field"]
@@ -75,7 +77,10 @@ def test_purging_a_field_drops_its_archived_column_and_nothing_else(registry, en
 
 def test_purging_on_a_referenced_table_never_fires_cascades(registry, engine):
     # crm_account is rebuilt on SQLite; its children must survive (foreign keys off meanwhile).
-    acct = {"x-xrm": {"name": "crm.account"}, "properties": {"name": {"type": "string"}, "old": {"type": "string"}}}
+    acct = {
+        "x-xrm": {"name": "crm.account"},
+        "properties": {"name": {"type": "string"}, "old": {"type": "string"}},
+    }
     registry.apply(registry.plan([acct, contact(account=REF)]))
     rs = RecordService(registry)
     with engine.begin() as conn:
@@ -89,8 +94,10 @@ def test_purging_on_a_referenced_table_never_fires_cascades(registry, engine):
 
 
 def test_converting_a_field_keeps_a_unique_constraint_over_several_fields(registry, engine):
-    doc = {"x-xrm": {"name": "crm.item", "unique": [["code", "size"]]},
-           "properties": {"code": {"type": "string"}, "size": {"type": "string"}}}
+    doc = {
+        "x-xrm": {"name": "crm.item", "unique": [["code", "size"]]},
+        "properties": {"code": {"type": "string"}, "size": {"type": "string"}},
+    }
     registry.apply(registry.plan([doc]))
     rs = RecordService(registry)
     with engine.begin() as conn:
@@ -123,5 +130,13 @@ def test_a_refused_plan_keeps_the_archive(registry, engine):
     registry.apply(registry.plan([contact(age={"type": "integer"})]))
     registry.apply(registry.plan([contact()]), confirm=True)
     with pytest.raises(PlanRefused):
-        registry.apply(registry.plan([contact(age={"type": "integer"}, extra={"type": "string"}, name={"type": "integer"})]))
+        registry.apply(
+            registry.plan(
+                [
+                    contact(
+                        age={"type": "integer"}, extra={"type": "string"}, name={"type": "integer"}
+                    )
+                ]
+            )
+        )
     assert any(c.startswith("xa_") for c in columns(engine, "crm_contact"))

@@ -89,7 +89,10 @@ def test_removing_a_value_still_in_use_is_refused(registry, engine):
 def test_an_unsupported_json_schema_keyword_is_reported_not_ignored():
     from xrm.metadata.validation import check_definition
 
-    doc = {"x-xrm": {"name": "crm.a"}, "properties": {"n": {"type": "string", "allOf": [{"minLength": 1}]}}}
+    doc = {
+        "x-xrm": {"name": "crm.a"},
+        "properties": {"n": {"type": "string", "allOf": [{"minLength": 1}]}},
+    }
     with pytest.raises(DefinitionInvalid) as exc:
         check_definition(doc, {})
     assert [p.pointer for p in exc.value.problems] == ["/properties/n"]

@@ -12,14 +12,18 @@ import sys
 import pytest
 import sqlalchemy as sa
 
+from xrm.core.context import SYSTEM
 from xrm.core.plugins import (
     PluginError,
     create_plugin_manager,
     hookimpl,
     hookspecs,
+    plugin_infos,
     plugin_layer_changes,
+    plugin_names,
     plugin_option_sets,
 )
+from xrm.core.plugins.lifecycle import PluginLifecycle
 
 
 def hook_names() -> list[str]:
@@ -71,9 +75,22 @@ class Reviews:
         ]
 
 
-def test_hook_xrm_plugin_info():
-    pm = create_plugin_manager(discover=False, extra={"shop": Shop()})
-    assert pm.hook.xrm_plugin_info() == [{"name": "shop", "label": "Shop", "version": "1.2.3"}]
+def test_hook_xrm_plugin_info(make_app):
+    class Cart:
+        @hookimpl
+        def xrm_plugin_info(self):
+            return {"name": "cart", "version": "0.2.0", "requires": ["shop>=1.2"]}
+
+    # the declared requirement orders the plugins (a dependency first, whatever the names)
+    pm = create_plugin_manager(discover=False, extra={"cart": Cart(), "shop": Shop()})
+    assert plugin_names(pm) == ["shop", "cart"]
+    assert plugin_infos(pm)["cart"].requires[0].name == "shop"
+    # ... and the declared version is what the install records
+    app = make_app(plugins={"shop": Shop(), "cart": Cart()})
+    lc = PluginLifecycle(app.extensions["xrm"])
+    lc.install("shop", actor=SYSTEM)
+    assert lc.install("cart", actor=SYSTEM).to_version == "0.2.0"
+    assert {n: s.version for n, s in lc.installed().items()} == {"cart": "0.2.0", "shop": "1.2.3"}
 
 
 def test_hook_xrm_entity_definitions(make_app):
@@ -138,6 +155,9 @@ def test_hook_xrm_app_ready(make_app):
         def xrm_app_ready(self, app):
             seen.append(app.name)
 
+    first = make_app(plugins={"ready": Ready()})
+    assert seen == []  # loaded, not installed yet: its hooks are not called
+    PluginLifecycle(first.extensions["xrm"]).install("ready", actor=SYSTEM)
     make_app(plugins={"ready": Ready()})
     assert seen == ["xrm"]
 
@@ -165,11 +185,10 @@ ITEM = {
 
 
 def item_app(make_app, plugin):
-    from xrm.core.context import SYSTEM
-
     app = make_app(plugins={"probe": plugin})
     p = app.extensions["xrm"]
     p.registry.apply_documents([ITEM])
+    PluginLifecycle(p).install("probe", actor=SYSTEM)
     return p, SYSTEM
 
 
@@ -268,3 +287,326 @@ def test_hook_xrm_after_delete(make_app):
         rid = p.records.create(conn, actor, "shop.item", {"title": "pen"})["id"]
         p.records.delete(conn, actor, "shop.item", rid)
     assert seen == [rid]
+
+
+# The hooks below are collected with plugin_contributions (attributed to their plugin, in plugin
+# order); the subsystems that consume them test what they do with the items in their own modules.
+
+
+class Everything:
+    """A plugin implementing every contribution hook once."""
+
+    @hookimpl
+    def xrm_workflows(self):
+        return [{"name": "shop.order_flow", "entity": "shop.order"}]
+
+    @hookimpl
+    def xrm_rules(self):
+        return [{"name": "shop.order_rules", "entity": "shop.order"}]
+
+    @hookimpl
+    def xrm_action_types(self):
+        return [{"name": "shop.ship", "params": {}, "run": lambda ctx, params, record: None}]
+
+    @hookimpl
+    def xrm_cel_functions(self):
+        from xrm.workflow.expressions.functions import Function
+        from xrm.workflow.expressions.types import DOUBLE, STRING
+
+        return [Function("vatRate", (((STRING.kind,), DOUBLE),), impl=lambda c: 0.19)]
+
+    @hookimpl
+    def xrm_menus(self):
+        return [{"name": "shop", "label": "Shop", "items": [{"entity": "shop.order"}]}]
+
+    @hookimpl
+    def xrm_views(self):
+        return [{"name": "shop.open", "entity": "shop.order", "kind": "list"}]
+
+    @hookimpl
+    def xrm_dashboards(self):
+        return [{"name": "shop.sales", "charts": [{"type": "number", "entity": "shop.order"}]}]
+
+
+def contributed(hook):
+    from xrm.core.plugins import plugin_contributions
+
+    pm = create_plugin_manager(discover=False, extra={"shop": Everything(), "blank": Shop()})
+    return [
+        (plugin, item.get("name") if isinstance(item, dict) else item.name)
+        for plugin, item in plugin_contributions(pm, hook)
+    ]
+
+
+def test_hook_xrm_default_roles(make_app):
+    from xrm.core.context import Actor
+    from xrm.core.security.access import resolve_access
+
+    class Clerks(Shop):
+        @hookimpl
+        def xrm_default_roles(self):
+            return [
+                {
+                    "name": "Shop Clerk",
+                    "permissions": {"shop.product": ["read", "update"]},
+                    "scopes": {"shop.product": "team"},
+                }
+            ]
+
+    app = make_app(plugins={"shop": Clerks()})
+    p = app.extensions["xrm"]
+    PluginLifecycle(p).install("shop", actor=SYSTEM)
+    clerk = Actor(user_id=5, username="clerk", roles=("Shop Clerk",))
+    with p.engine.connect() as conn:
+        access = resolve_access(conn, clerk)
+    assert access.can("shop.product", "update") and not access.can("shop.product", "create")
+
+
+def test_hook_xrm_menus():
+    assert contributed("xrm_menus") == [("shop", "shop")]
+
+
+def test_hook_xrm_views():
+    assert contributed("xrm_views") == [("shop", "shop.open")]
+
+
+def test_hook_xrm_dashboards():
+    assert contributed("xrm_dashboards") == [("shop", "shop.sales")]
+
+
+def test_hook_xrm_data_migrations(make_app):
+    class Versioned(Shop):
+        def __init__(self, version):
+            self.version = version
+
+        @hookimpl
+        def xrm_plugin_info(self):
+            return {"name": "shop", "version": self.version}
+
+        @hookimpl
+        def xrm_data_migrations(self):
+            def title_case(ctx):
+                t = ctx.table("shop.product")
+                ctx.conn.execute(t.update().values(title=sa.func.upper(t.c.title)))
+
+            return [{"version": "1.1.0", "description": "titles in capitals", "run": title_case}]
+
+    old = make_app(plugins={"shop": Versioned("1.0.0")}).extensions["xrm"]
+    PluginLifecycle(old).install("shop", actor=SYSTEM)  # 1.1.0 > 1.0.0: not run
+    with old.engine.begin() as conn:
+        old.records.create(conn, SYSTEM, "shop.product", {"title": "pen"})
+    new = make_app(plugins={"shop": Versioned("1.1.0")}).extensions["xrm"]
+    change = PluginLifecycle(new).upgrade("shop", actor=SYSTEM)
+    assert change.migrations == [{"version": "1.1.0", "description": "titles in capitals"}]
+    with new.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT title FROM shop_product")).scalar() == "PEN"
+
+
+def test_hook_xrm_demo_data(make_app):
+    from xrm.core.plugins import PluginStateConflict
+    from xrm.core.plugins.demo import DemoContext, load_demo
+
+    seen = []
+
+    class Demo(Shop):
+        @hookimpl
+        def xrm_demo_data(self, context):
+            seen.append(context)
+            for _ in range(3):
+                title = f"item {context.random.randint(1, 10**6)}"
+                context.records.create(
+                    context.conn, context.actor, "shop.product", {"title": title}
+                )
+
+    app = make_app(plugins={"shop": Demo()})
+    p = app.extensions["xrm"]
+    PluginLifecycle(p).install("shop", actor=SYSTEM)
+    assert load_demo(app, p, SYSTEM, seed=7) == ["shop"]
+    [context] = seen
+    assert isinstance(context, DemoContext) and context.app is app and context.platform is p
+    with p.engine.connect() as conn:
+        titles = list(conn.execute(sa.text("SELECT title FROM shop_product ORDER BY id")).scalars())
+    import random
+
+    rnd = random.Random(7)
+    assert titles == [f"item {rnd.randint(1, 10**6)}" for _ in range(3)]  # seeded: reproducible
+    with pytest.raises(PluginStateConflict, match="already has demo data of 'shop'"):
+        load_demo(app, p, SYSTEM, seed=7)
+
+
+# --- Workflows, rules, action types, CEL functions, transition hooks: their effect ------------
+
+ORDER = {
+    "x-xrm": {"name": "shop.order", "titleField": "title"},
+    "required": ["title"],
+    "properties": {
+        "title": {"type": "string"},
+        "country": {"type": "string"},
+        "net": {"x-xrm": {"type": "decimal", "precision": 12, "scale": 2}},
+        "gross": {"x-xrm": {"type": "decimal", "precision": 12, "scale": 2}, "readOnly": True},
+        "status": {"type": "string", "enum": ["open", "shipped"], "default": "open"},
+    },
+}
+ORDER_FLOW = {
+    "name": "shop.order_flow",
+    "entity": "shop.order",
+    "stateField": "status",
+    "states": {"open": {"initial": True}, "shipped": {"final": True}},
+    "transitions": [
+        {
+            "name": "ship",
+            "from": "open",
+            "to": "shipped",
+            "actions": [{"type": "shop.ship", "params": {"carrier": "dhl"}}],
+        }
+    ],
+}
+ORDER_RULES = {
+    "name": "shop.order_rules",
+    "entity": "shop.order",
+    "computed": [{"field": "gross", "expression": "record.net * (1.0 + vatRate(record.country))"}],
+}
+
+
+class ShopFlow:
+    def __init__(self, flow=ORDER_FLOW):
+        self.flow = flow
+        self.seen = []
+
+    @hookimpl
+    def xrm_entity_definitions(self):
+        return [ORDER]
+
+    @hookimpl
+    def xrm_workflows(self):
+        return [self.flow]
+
+    @hookimpl
+    def xrm_rules(self):
+        return [ORDER_RULES]
+
+    @hookimpl
+    def xrm_action_types(self):
+        return [
+            {
+                "name": "shop.ship",
+                "params": {"carrier": {"enum": ["dhl", "ups"]}},
+                "required": ["carrier"],
+                "run": lambda ctx, params, record: None,
+            }
+        ]
+
+    @hookimpl
+    def xrm_cel_functions(self):
+        from xrm.workflow.expressions.functions import Function
+        from xrm.workflow.expressions.types import DOUBLE
+
+        return [
+            Function("vatRate", ((("string",), DOUBLE),), impl=lambda c: 0.19 if c == "DE" else 0.0)
+        ]
+
+    @hookimpl
+    def xrm_before_transition(self, event):
+        self.seen.append(("before", event.transition, event.before["status"]))
+        if event.comment == "veto":
+            from xrm.core.records.events import RecordVetoed
+
+            raise RecordVetoed("not today")
+
+    @hookimpl
+    def xrm_after_transition(self, event):
+        self.seen.append(("after", event.transition, event.after["status"]))
+
+
+def shop_flow_app(make_app, plugin=None):
+    from xrm.core.context import Actor
+    from xrm.core.workflows import sync_plugin_documents
+
+    plugin = plugin or ShopFlow()
+    app = make_app(plugins={"shop": plugin})
+    p = app.extensions["xrm"]
+    p.registry.apply(p.registry.plan(changes=plugin_layer_changes(p.plugins)))
+    with p.engine.begin() as conn:
+        plans = sync_plugin_documents(conn, p)
+    PluginLifecycle(p).install("shop", actor=SYSTEM)  # active: its hooks are called
+    actor = Actor(user_id=None, username="root", roles=("Admin",), is_admin=True)
+    return p, actor, plans, plugin
+
+
+def test_hook_xrm_workflows(make_app):
+    p, actor, plans, _ = shop_flow_app(make_app)
+    assert [(x.kind, x.name, x.source, x.revision) for x in plans] == [
+        ("rules", "shop.order_rules", "plugin:shop", 1),
+        ("workflow", "shop.order_flow", "plugin:shop", 1),
+    ]
+    with p.engine.begin() as conn:
+        rec = p.records.create(conn, actor, "shop.order", {"title": "pen", "status": "open"})
+        assert rec["status"] == "open"
+        with pytest.raises(Exception) as exc:
+            p.records.update(conn, actor, "shop.order", rec["id"], {"status": "shipped"})
+    assert "only by a transition" in exc.value.problems[0]["message"]
+
+
+def test_hook_xrm_rules(make_app):
+    p, actor, _, _ = shop_flow_app(make_app)
+    with p.engine.begin() as conn:
+        rec = p.records.create(
+            conn, actor, "shop.order", {"title": "pen", "net": "100", "country": "DE"}
+        )
+    assert rec["gross"] == "119.00"
+
+
+def test_hook_xrm_action_types(make_app):
+    import json
+
+    from xrm.core.tables import outbox
+
+    p, actor, _, _ = shop_flow_app(make_app)
+    with p.engine.begin() as conn:
+        rid = p.records.create(conn, actor, "shop.order", {"title": "pen"})["id"]
+        p.workflows.fire(conn, actor, "shop.order", rid, "ship")
+        [row] = conn.execute(sa.select(outbox).where(outbox.c.topic == "action.shop.ship")).all()
+    assert json.loads(row.payload)["params"] == {"carrier": "dhl"}
+    bad = json.loads(json.dumps(ORDER_FLOW))
+    bad["transitions"][0]["actions"][0]["params"] = {"carrier": "pigeon"}
+    with p.engine.connect() as conn:
+        found = p.workflows.verify(conn, "workflow", bad)
+    assert [e["pointer"] for e in found["errors"]] == ["/transitions/0/actions/0/params/carrier"]
+
+
+def test_hook_xrm_cel_functions(make_app):
+    p, actor, _, _ = shop_flow_app(make_app)
+    with p.engine.begin() as conn:
+        rec = p.records.create(
+            conn, actor, "shop.order", {"title": "pen", "net": "10", "country": "FR"}
+        )
+        found = p.workflows.verify(
+            conn,
+            "rules",
+            {**ORDER_RULES, "computed": [{"field": "gross", "expression": "vatRate(1)"}]},
+        )
+    assert rec["gross"] == "10.00"  # the plugin's implementation ran (no VAT in FR here)
+    assert (
+        found["errors"] and "vatRate" in found["errors"][0]["message"]
+    )  # and its types are checked
+
+
+def test_hook_xrm_before_transition(make_app):
+    from xrm.core.records.events import RecordVetoed
+
+    p, actor, _, plugin = shop_flow_app(make_app)
+    with p.engine.begin() as conn:
+        rid = p.records.create(conn, actor, "shop.order", {"title": "pen"})["id"]
+    with p.engine.begin() as conn, pytest.raises(RecordVetoed, match="not today"):
+        p.workflows.fire(conn, actor, "shop.order", rid, "ship", comment="veto")
+    with p.engine.begin() as conn:
+        assert p.records.get(conn, actor, "shop.order", rid)["status"] == "open"
+    assert plugin.seen == [("before", "ship", "open")]
+
+
+def test_hook_xrm_after_transition(make_app):
+    p, actor, _, plugin = shop_flow_app(make_app)
+    with p.engine.begin() as conn:
+        rid = p.records.create(conn, actor, "shop.order", {"title": "pen"})["id"]
+        p.workflows.fire(conn, actor, "shop.order", rid, "ship")
+    assert plugin.seen == [("before", "ship", "open"), ("after", "ship", "shipped")]

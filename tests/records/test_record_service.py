@@ -268,3 +268,62 @@ def test_purging_a_record_still_referenced_from_the_bin_is_a_clear_conflict(plat
         rs.delete(conn, SYSTEM, "crm.account", acc)
         with pytest.raises(RecordConflict, match="cannot be purged"):
             rs.purge(conn, SYSTEM, "crm.account", acc)
+
+
+TAG = {"x-xrm": {"name": "crm.tag"}, "properties": {"name": {"type": "string"}}}
+TAGGED = {
+    "x-xrm": {"name": "crm.deal"},
+    "properties": {
+        "name": {"type": "string"},
+        "tags": {"x-xrm": {"type": "manytomany", "target": "crm.tag"}},
+    },
+}
+
+
+def test_replacing_links_keeps_those_to_records_the_writer_cannot_see(platform):
+    setup(platform, TAG, TAGGED)
+    rep = user(platform, "rep", "Rep", 7)
+    with platform.engine.begin() as conn:
+        grants.grant(conn, "Rep", "crm.tag", ["read", "create"])
+        grants.set_scope(conn, "Rep", "crm.tag", "own")
+        grants.grant(conn, "Rep", "crm.deal", ["read", "update"])
+        records = platform.records
+        secret = records.create(conn, SYSTEM, "crm.tag", {"name": "Secret", "owner_id": 99})["id"]
+        mine = records.create(conn, rep, "crm.tag", {"name": "Mine"})["id"]
+        other = records.create(conn, rep, "crm.tag", {"name": "Other"})["id"]
+        deal = records.create(conn, SYSTEM, "crm.deal", {"name": "D", "tags": [secret, mine]})["id"]
+    with platform.engine.begin() as conn:
+        assert records.get(conn, rep, "crm.deal", deal)["tags"] == [mine]
+        shown = records.update(conn, rep, "crm.deal", deal, {"tags": [other]})
+        assert shown["tags"] == [other]
+        assert records.get(conn, rep, "crm.deal", deal)["tags"] == [other]
+        assert records.get(conn, SYSTEM, "crm.deal", deal)["tags"] == sorted([secret, other])
+
+
+def test_replacing_links_keeps_those_to_records_in_the_recycle_bin(platform):
+    setup(platform, TAG, TAGGED)
+    records = platform.records
+    with platform.engine.begin() as conn:
+        gone = records.create(conn, SYSTEM, "crm.tag", {"name": "Gone"})["id"]
+        kept = records.create(conn, SYSTEM, "crm.tag", {"name": "Kept"})["id"]
+        deal = records.create(conn, SYSTEM, "crm.deal", {"name": "D", "tags": [gone]})["id"]
+        records.delete(conn, SYSTEM, "crm.tag", gone)
+        records.update(conn, SYSTEM, "crm.deal", deal, {"tags": [kept]})
+        records.restore(conn, SYSTEM, "crm.tag", gone)
+        assert records.get(conn, SYSTEM, "crm.deal", deal)["tags"] == sorted([gone, kept])
+
+
+def test_reads_use_the_snapshot_of_their_connection_not_the_last_compiled_one(
+    platform, monkeypatch
+):
+    """A request sees one metadata version throughout: links are filtered with the request's
+    snapshot even when the registry's latest compiled snapshot is another one (here: none)."""
+    setup(platform, TAG, TAGGED)
+    records = platform.records
+    with platform.engine.begin() as conn:
+        gone = records.create(conn, SYSTEM, "crm.tag", {"name": "Gone"})["id"]
+        deal = records.create(conn, SYSTEM, "crm.deal", {"name": "D", "tags": [gone]})["id"]
+        records.delete(conn, SYSTEM, "crm.tag", gone)
+    monkeypatch.setattr(type(platform.registry), "current", property(lambda self: None))
+    with platform.engine.begin() as conn:
+        assert records.get(conn, SYSTEM, "crm.deal", deal)["tags"] == []

@@ -8,7 +8,6 @@ from transfer_support import ACCOUNT, CONTACT, TAG, Crm, csv_text
 from xrm.core.context import SYSTEM
 from xrm.core.plugins import RecordVetoed, create_plugin_manager, hookimpl
 from xrm.core.records.service import RecordService
-from xrm.core.transfer import create_many
 
 
 def test_new_ids_follow_the_highest_existing_id_even_in_the_recycle_bin(crm):
@@ -21,7 +20,7 @@ def test_new_ids_follow_the_highest_existing_id_even_in_the_recycle_bin(crm):
     assert ids[0] == first and min(ids[1:]) > last and len(set(ids)) == 3
 
 
-def test_create_many_returns_an_id_per_record_or_the_veto_that_refused_it(registry):
+def test_create_many_returns_each_record_or_the_veto_that_refused_it(registry):
     class NoBobs:
         @hookimpl
         def xrm_before_create(self, event):
@@ -32,10 +31,10 @@ def test_create_many_returns_an_id_per_record_or_the_veto_that_refused_it(regist
     pm = create_plugin_manager(discover=False, extra={"no_bobs": NoBobs()})
     service = RecordService(registry, hooks=pm.hook)
     with registry.engine.begin() as conn:
-        ce = registry.snapshot(conn).entity("crm.contact")
-        access = service.access(conn, SYSTEM)
-        results = create_many(service, conn, SYSTEM, access, ce, [{"name": "Ann"}, {"name": "Bob"}])
-    ann = Crm(registry).get("crm.contact", results[0])
+        results = service.create_many(
+            conn, SYSTEM, "crm.contact", [{"name": "Ann"}, {"name": "Bob"}], atomic=False
+        )
+    ann = Crm(registry).get("crm.contact", results[0]["id"])
     assert ann["name"] == "Ann" and ann["row_version"] == 1
     assert isinstance(results[1], RecordVetoed)
 
@@ -72,7 +71,5 @@ def test_create_many_needs_the_create_permission(registry):
     registry.apply_documents([ACCOUNT, TAG, CONTACT])
     service = RecordService(registry)
     rep = Actor(user_id=7, username="rep")
-    with registry.engine.begin() as conn:
-        ce = registry.snapshot(conn).entity("crm.contact")
-        with pytest.raises(AccessDenied):
-            create_many(service, conn, rep, Access(actor=rep), ce, [{"name": "Ann"}])
+    with registry.engine.begin() as conn, pytest.raises(AccessDenied):
+        service.create_many(conn, rep, "crm.contact", [{"name": "Ann"}], access=Access(actor=rep))

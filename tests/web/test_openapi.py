@@ -115,6 +115,37 @@ def test_every_entity_has_its_record_endpoints(doc):
         assert "get" in doc["paths"][f"{base}/changes"]
 
 
+def test_import_is_described_with_its_file_options_report_and_errors(doc):
+    op = doc["paths"]["/data/crm.contact/import"]["post"]
+    body = op["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert body["required"] == ["file"]
+    assert body["properties"]["file"]["format"] == "binary"
+    options = {"mapping", "key", "mode", "dryRun", "emptyCells"}
+    assert options <= set(body["properties"])
+    assert options == {p["name"] for p in op["parameters"]}
+    report = {"$ref": "#/components/schemas/ImportReport"}
+    assert op["responses"]["200"]["content"]["application/json"]["schema"] == report
+    refused = op["responses"]["422"]["content"]
+    assert refused["application/json"]["schema"] == report
+    assert refused["application/problem+json"]["schema"] == PROBLEM_REF
+    assert {"400", "401", "403", "404", "429"} <= set(op["responses"])
+    assert "errors" in doc["components"]["schemas"]["ImportReport"]["required"]
+
+
+def test_export_is_described_with_the_list_query_and_both_formats(doc):
+    op = doc["paths"]["/data/crm.contact/export"]["get"]
+    names = {p.get("name") for p in op["parameters"]}
+    assert {"format", "header", "order", "select", "limit", "last_name", "age"} <= names
+    fmt = next(p for p in op["parameters"] if p.get("name") == "format")
+    assert fmt["schema"]["enum"] == ["csv", "xlsx"]
+    content = op["responses"]["200"]["content"]
+    assert set(content) == {
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    assert {"400", "401", "403", "404"} <= set(op["responses"])
+
+
 def test_the_metadata_endpoints_and_the_recycle_bin_are_described(doc):
     paths = doc["paths"]
     assert "get" in paths["/meta/entities"]

@@ -5,7 +5,7 @@ other than the owner, and for the values it still has."""
 from __future__ import annotations
 
 import pytest
-from conftest import DIRECTOR, MANAGER, NOW, REP, opp
+from engine_support import DIRECTOR, MANAGER, NOW, REP, opp
 
 from xrm.workflow import Actor, ApprovalRefused, approve, missing_approvals
 

@@ -8,7 +8,7 @@ import random
 from decimal import Decimal
 
 import pytest
-from conftest import NOW
+from engine_support import NOW
 
 from xrm.workflow.expressions import (
     Activation,

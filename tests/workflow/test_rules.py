@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from conftest import NOW
+from engine_support import NOW
 
 from xrm.workflow.rules import (
     RulesInvalid,

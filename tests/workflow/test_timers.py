@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import NOW, REP, opp
+from engine_support import NOW, REP, opp
 
 from xrm.workflow import check_workflow, due_timers, fire_timer, next_due, parse_duration, timer_due
 

@@ -5,7 +5,7 @@ to queue, or a typed refusal whose HTTP status follows its reason."""
 from __future__ import annotations
 
 import pytest
-from conftest import MANAGER, NOW, OTHER_REP, REP, opp
+from engine_support import MANAGER, NOW, OTHER_REP, REP, opp
 
 from xrm.workflow import (
     SYSTEM,

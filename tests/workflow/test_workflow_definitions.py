@@ -8,7 +8,7 @@ import copy
 import json
 
 import pytest
-from conftest import OPPORTUNITY
+from engine_support import OPPORTUNITY
 from jsonschema import Draft202012Validator
 
 from xrm.metadata.validation import check_definition

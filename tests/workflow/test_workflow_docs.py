@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import NOW
+from engine_support import NOW
 
 from xrm.metadata.validation import check_all
 from xrm.workflow import (

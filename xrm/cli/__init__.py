@@ -6,8 +6,13 @@ import click
 from flask.cli import FlaskGroup
 
 from .audit import audit
+from .demo import demo_command
 from .entities import entities
-from .setup import init_command, plugins
+from .jobs import jobs
+from .plugins import plugins
+from .setup import init_command
+from .worker import worker_command
+from .workflows import rules, workflows
 
 
 def _create_app():
@@ -30,3 +35,8 @@ main.add_command(init_command)
 main.add_command(entities)
 main.add_command(plugins)
 main.add_command(audit)
+main.add_command(demo_command)
+main.add_command(workflows)
+main.add_command(rules)
+main.add_command(worker_command)
+main.add_command(jobs)

@@ -1,36 +1,15 @@
-"""``xrm init`` and ``xrm plugins``."""
+"""``xrm init``."""
 
 from __future__ import annotations
 
 import secrets
-import sys
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..core.plugins import plugin_layer_changes, plugin_names, plugin_option_sets
-from ..metadata.planner import MigrationPlan
-from .common import confirm_plan, echo_plan, fail_on_metadata_error, platform
-
-
-def sync_plugins(yes: bool, actor: str = "cli") -> MigrationPlan | None:
-    """Plan and apply the definitions of every loaded plugin."""
-    p = platform()
-    changes = plugin_layer_changes(p.plugins)
-    option_sets = plugin_option_sets(p.plugins)
-    if not changes and not option_sets:
-        click.echo("No plugin definitions to install.")
-        return None
-    plan = p.registry.plan(changes=changes, option_sets=option_sets)
-    echo_plan(plan)
-    if plan.is_empty and not plan.option_sets:
-        return plan
-    if not confirm_plan(plan, yes):
-        sys.exit(1)
-    version = p.registry.apply(plan, confirm=True, actor=actor)
-    click.echo(f"Plugin definitions applied; metadata version is now {version}.")
-    return plan
+from .common import platform
+from .plugins import fail_on_plugin_error, sync_plugins
 
 
 def ensure_admin(username: str, email: str, password: str | None) -> None:
@@ -51,7 +30,7 @@ def ensure_admin(username: str, email: str, password: str | None) -> None:
 
 @click.command(
     "init",
-    help="Create the database schema, install plugin definitions, create the first administrator.",
+    help="Create the database schema, install (or upgrade) the plugins, create the first administrator.",
 )
 @click.option("--admin-username", default="admin", show_default=True)
 @click.option("--admin-email", default="admin@example.org", show_default=True)
@@ -59,10 +38,21 @@ def ensure_admin(username: str, email: str, password: str | None) -> None:
 @click.option(
     "--yes", is_flag=True, help="Apply checked/destructive plugin changes without asking."
 )
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="On a fresh database (no plugin installed before), also load the plugins' demo data.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the demo data (--demo).")
 @with_appcontext
-@fail_on_metadata_error
+@fail_on_plugin_error
 def init_command(
-    admin_username: str, admin_email: str, admin_password: str | None, yes: bool
+    admin_username: str,
+    admin_email: str,
+    admin_password: str | None,
+    yes: bool,
+    demo: bool,
+    seed: int,
 ) -> None:
     p = platform()
     p.registry.install()
@@ -70,29 +60,18 @@ def init_command(
     # every start of every worker.
     current_app.appbuilder.add_permissions(update_perms=True)
     click.echo(f"Database ready: {p.engine.url.render_as_string(hide_password=True)}")
+    fresh = not p.plugin_states.installed()
     sync_plugins(yes)
     ensure_admin(admin_username, admin_email, admin_password)
+    if demo and fresh:
+        from ..core.plugins.demo import load_demo
+        from .demo import demo_actor
 
-
-@click.group(help="Installed plugins.")
-def plugins() -> None:
-    pass
-
-
-@plugins.command("list")
-@with_appcontext
-def list_plugins() -> None:
-    pm = platform().plugins
-    for name in plugin_names(pm):
-        infos = [i for i in pm.hook.xrm_plugin_info() if i and i.get("name") == name]
-        info = infos[0] if infos else {}
-        click.echo(f"  {name:<12} {info.get('version', '?'):<10} {info.get('label', '')}")
-
-
-@plugins.command("sync")
-@click.option("--yes", is_flag=True, help="Apply checked/destructive changes without asking.")
-@with_appcontext
-@fail_on_metadata_error
-def sync_command(yes: bool) -> None:
-    """Install or upgrade the definitions of every loaded plugin."""
-    sync_plugins(yes)
+        done = load_demo(
+            current_app,
+            p,
+            demo_actor(admin_username),
+            seed=seed,
+            progress=lambda name: click.echo(f"  demo data of {name} loaded"),
+        )
+        click.echo(f"Demo data loaded: {', '.join(done) or 'no plugin has any'}.")

@@ -1,4 +1,5 @@
-"""The core's own tables: audit trail, outbox, recycle bin, record scopes and field security.
+"""The core's own tables: audit trail, outbox, recycle bin, record scopes, field security,
+api tokens, installed plugins, the jobs' run log and schedule, the in-app inbox.
 
 Kept apart from the metadata tables (xrm.metadata.store) because the metadata layer knows
 nothing of records. :func:`install` creates them (idempotent); the app factory calls it.
@@ -111,5 +112,82 @@ api_token = sa.Table(
 )
 
 
+#: Plugins installed through the lifecycle (``xrm plugins install``, the admin API): one row
+#: per installed plugin. A loaded plugin without a row is available but not installed.
+installed_plugin = sa.Table(
+    "xrm_plugin",
+    CORE_METADATA,
+    sa.Column("name", sa.String(60), primary_key=True),
+    sa.Column("version", sa.String(40), nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("installed_at", sa.DateTime, nullable=False),
+    sa.Column("installed_by", sa.String(100), nullable=False),
+    sa.Column("upgraded_at", sa.DateTime, nullable=True),
+    sa.Column("upgraded_by", sa.String(100), nullable=True),
+    sa.Column("demo_loaded_at", sa.DateTime, nullable=True),
+)
+
+#: One row per attempt at delivering an outbox message (the jobs' run log).
+job_run = sa.Table(
+    "xrm_job_run",
+    CORE_METADATA,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("job_id", sa.BigInteger, nullable=False),
+    sa.Column("topic", sa.String(80), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("worker", sa.String(120), nullable=False),
+    sa.Column("transport", sa.String(20), nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("steps", sa.Text, nullable=False, server_default=sa.text("'[]'")),
+    sa.Index("ix_xrm_job_run_job", "job_id", "id"),
+)
+
+#: Periodic jobs: the last slot started, so one worker among many takes each slot (a lease).
+job_schedule = sa.Table(
+    "xrm_job_schedule",
+    CORE_METADATA,
+    sa.Column("name", sa.String(80), primary_key=True),
+    sa.Column("every_seconds", sa.Integer, nullable=False),
+    sa.Column("slot", sa.BigInteger, nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=True),
+    sa.Column("worker", sa.String(120), nullable=True),
+)
+
+#: The in-app inbox: one row per notification and recipient.
+notification = sa.Table(
+    "xrm_notification",
+    CORE_METADATA,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("user_id", sa.Integer, nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("body", sa.Text, nullable=True),
+    sa.Column("link", sa.String(2000), nullable=True),
+    sa.Column("entity", sa.String(60), nullable=True),
+    sa.Column("record_id", sa.BigInteger, nullable=True),
+    #: The delivering job's idempotency key: a second delivery adds nothing.
+    sa.Column("source_key", sa.String(120), nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("read_at", sa.DateTime, nullable=True),
+    sa.UniqueConstraint("source_key", "user_id", name="uq_xrm_notification_source"),
+    sa.Index("ix_xrm_notification_inbox", "user_id", "id"),
+)
+
+
 def install(conn: sa.Connection) -> None:
+    from .workflows.tables import install as install_workflow_tables
+
     CORE_METADATA.create_all(conn, checkfirst=True)
+    install_workflow_tables(conn)

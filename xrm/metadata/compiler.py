@@ -1,14 +1,27 @@
 """Compile entity definitions into an immutable snapshot.
 
-The snapshot is what every request reads: SQLAlchemy tables (one MetaData, real foreign keys),
-per-entity record validators and serializers, the JSON Schema of records, OpenAPI components and
-form specs. Compiling is pure: definitions in, snapshot out. Expensive parts that most requests
-never need (schemas, form specs) are computed on first use and then kept.
+The snapshot is what every request reads: per entity, its SQLAlchemy tables, record validator
+and serializer, the JSON Schema of its records, OpenAPI components and form spec. Compiling is
+pure: definitions in, snapshot out.
+
+Compiling is incremental and lazy:
+
+- A new snapshot reuses the :class:`CompiledEntity` of the previous one for every entity whose
+  definition is unchanged and whose referenced entities (reference and many-to-many targets)
+  are unchanged too; only the rest is compiled again. Option sets are resolved into the
+  definitions when planning, so a changed option set changes the definitions that use it.
+  Sharing is safe because a compiled entity is never mutated once its parts are built and it
+  owns its tables in a MetaData of its own (:mod:`xrm.metadata.tables`): a request still
+  holding the previous snapshot sees exactly the objects it saw before.
+- Tables are built on first use, and schemas and form specs likewise: start-up with hundreds
+  of entities compiles none of them until a request needs one.
 """
 
 from __future__ import annotations
 
+import copy
 import gc
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,11 +30,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .fieldtypes import FIELD_TYPES, SQL_ON_DELETE, FieldType, FieldValueError, nullable
+from .fieldtypes import FIELD_TYPES, FieldType, FieldValueError, nullable
 from .model import JSON_SCHEMA_DIALECT, EntityDefinition, FieldSpec, thaw
-from .names import association_table_name, index_name, short_identifier, table_name
-
-ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+from .tables import (  # noqa: F401  (re-exported: the compiler's public names)
+    ID_TYPE,
+    association_table,
+    build_tables,
+    field_columns,
+    field_indexes,
+    referenced_entities,
+    system_columns,
+)
 
 SYSTEM_FIELD_SCHEMAS = {
     "id": {"type": "integer", "readOnly": True},
@@ -32,109 +51,6 @@ SYSTEM_FIELD_SCHEMAS = {
     "owner_id": {"type": ["integer", "null"]},
     "row_version": {"type": "integer", "readOnly": True},
 }
-
-
-def system_columns() -> list[sa.Column]:
-    return [
-        sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("created_by", sa.Integer(), nullable=True),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_by", sa.Integer(), nullable=True),
-        sa.Column("owner_id", sa.Integer(), nullable=True),
-        sa.Column("row_version", sa.Integer(), nullable=False, server_default=sa.text("1")),
-        sa.Column("deleted_at", sa.DateTime(), nullable=True),
-    ]
-
-
-def field_columns(entity: EntityDefinition, spec: FieldSpec) -> list[sa.Column]:
-    """Physical columns of one field (empty for association-backed fields)."""
-    ftype = FIELD_TYPES[spec.type]
-    cols = []
-    for cname, ctype, kw in ftype.columns(spec):
-        args: list[Any] = []
-        if spec.type == "reference":
-            target = table_name(spec.opt("target"))
-            on_delete = SQL_ON_DELETE[spec.opt("onDelete", "restrict")]
-            args.append(
-                sa.ForeignKey(
-                    f"{target}.id",
-                    ondelete=on_delete,
-                    name=short_identifier("fk", entity.table, cname),
-                )
-            )
-        cols.append(sa.Column(cname, ctype, *args, nullable=True, **kw))
-    return cols
-
-
-def field_indexes(entity: EntityDefinition, table: sa.Table) -> list[sa.Index]:
-    """Indexes the definition asks for, plus one per reference and regarding field."""
-    out: dict[str, sa.Index] = {}
-
-    def add(cols: list[str], unique: bool, name: str | None = None) -> None:
-        iname = name or index_name(entity.table, cols, unique)
-        if iname not in out:
-            out[iname] = sa.Index(iname, *(table.c[c] for c in cols), unique=unique)
-
-    fmap = entity.field_map
-    for f in entity.fields:
-        ftype = FIELD_TYPES[f.type]
-        if f.type in ("reference", "regarding") and not f.unique:
-            add(ftype.column_names(f), False)
-        if f.type == "autonumber":
-            add(ftype.column_names(f), True)
-    for ix in entity.all_indexes:
-        cols = [
-            c
-            for fname in ix.fields
-            for c in FIELD_TYPES[fmap[fname].type].column_names(fmap[fname])
-        ]
-        add(cols, ix.unique, ix.name)
-    return list(out.values())
-
-
-def build_tables(
-    entity: EntityDefinition, metadata: sa.MetaData
-) -> tuple[sa.Table, dict[str, sa.Table]]:
-    cols = system_columns()
-    for f in entity.fields:
-        cols.extend(field_columns(entity, f))
-    table = sa.Table(entity.table, metadata, *cols)
-    sa.Index(index_name(entity.table, ["owner_id"]), table.c.owner_id)
-    field_indexes(entity, table)
-    associations = {}
-    for f in entity.fields:
-        if f.type == "manytomany":
-            associations[f.name] = association_table(entity, f, metadata)
-    return table, associations
-
-
-def association_table(entity: EntityDefinition, spec: FieldSpec, metadata: sa.MetaData) -> sa.Table:
-    name = association_table_name(entity.name, spec.name)
-    target = table_name(spec.opt("target"))
-    return sa.Table(
-        name,
-        metadata,
-        sa.Column(
-            "source_id",
-            sa.BigInteger(),
-            sa.ForeignKey(
-                f"{entity.table}.id",
-                ondelete="CASCADE",
-                name=short_identifier("fk", name, "source"),
-            ),
-            primary_key=True,
-        ),
-        sa.Column(
-            "target_id",
-            sa.BigInteger(),
-            sa.ForeignKey(
-                f"{target}.id", ondelete="CASCADE", name=short_identifier("fk", name, "target")
-            ),
-            primary_key=True,
-        ),
-        sa.Index(short_identifier("ix", name, "target"), "target_id"),
-    )
 
 
 @dataclass(frozen=True)
@@ -165,17 +81,49 @@ class CompiledField:
 class CompiledEntity:
     """Everything the platform needs to serve one entity at one metadata version."""
 
-    def __init__(
-        self, definition: EntityDefinition, table: sa.Table, associations: Mapping[str, sa.Table]
-    ):
+    def __init__(self, definition: EntityDefinition):
         self.definition = definition
         self.name = definition.name
-        self.table = table
-        self.associations = MappingProxyType(dict(associations))
         self.fields: Mapping[str, CompiledField] = MappingProxyType(
             {f.name: CompiledField(f) for f in definition.fields}
         )
         self._column_fields = tuple(f for f in self.fields.values() if not f.type.association)
+        # What validate() looks up for every value, looked up once.
+        self._writable = {
+            f.name: (f.spec, f.type.coerce, f.type.association)
+            for f in self.fields.values()
+            if not (f.type.generated or f.spec.readonly)
+        }
+        self._required_input = tuple(
+            (f.name, f.spec.label)
+            for f in self.fields.values()
+            if f.spec.required and not f.type.generated and not f.spec.has_default
+        )
+        self._tables: tuple[sa.Table, Mapping[str, sa.Table]] | None = None
+        self._tables_lock = threading.Lock()
+
+    # -- tables (built on first use, once) ------------------------------------------------------
+
+    @property
+    def table(self) -> sa.Table:
+        """The entity's table (in a MetaData of its own, see :mod:`xrm.metadata.tables`)."""
+        return (self._tables or self._build_tables())[0]
+
+    @property
+    def associations(self) -> Mapping[str, sa.Table]:
+        """Association tables of the many-to-many fields, by field name."""
+        return (self._tables or self._build_tables())[1]
+
+    @property
+    def tables_built(self) -> bool:
+        return self._tables is not None
+
+    def _build_tables(self) -> tuple[sa.Table, Mapping[str, sa.Table]]:
+        with self._tables_lock:  # two requests asking at once get the same tables
+            if self._tables is None:
+                table, associations = build_tables(self.definition)
+                self._tables = (table, MappingProxyType(associations))
+            return self._tables
 
     # -- validation -------------------------------------------------------------------------
 
@@ -189,37 +137,42 @@ class CompiledEntity:
         """
         values: dict[str, Any] = {}
         problems: list[FieldProblem] = []
+        writable = self._writable
         for key, raw in data.items():
-            cf = self.fields.get(key)
-            if cf is None:
-                if key not in SYSTEM_FIELD_SCHEMAS:
+            found = writable.get(key)
+            if found is None:
+                cf = self.fields.get(key)
+                if cf is not None:
+                    problems.append(FieldProblem(key, f"{cf.spec.label} is read-only"))
+                elif key not in SYSTEM_FIELD_SCHEMAS:
                     problems.append(FieldProblem(key, f"{self.name} has no field {key!r}"))
                 continue
-            if cf.type.generated or cf.spec.readonly:
-                problems.append(FieldProblem(key, f"{cf.spec.label} is read-only"))
-                continue
-            if raw is None or (cf.type.association and raw == []):
-                if cf.spec.required:
-                    problems.append(FieldProblem(key, f"{cf.spec.label} is required"))
-                values[key] = [] if cf.type.association else None
+            spec, coerce, association = found
+            if raw is None or (association and raw == []):
+                if spec.required:
+                    problems.append(FieldProblem(key, f"{spec.label} is required"))
+                values[key] = [] if association else None
                 continue
             try:
-                values[key] = cf.type.coerce(cf.spec, raw, lenient)
+                values[key] = coerce(spec, raw, lenient)
             except FieldValueError as exc:
-                problems.append(FieldProblem(key, f"{cf.spec.label} {exc}"))
+                problems.append(FieldProblem(key, f"{spec.label} {exc}"))
         if not partial:
-            for cf in self.fields.values():
-                if (
-                    cf.spec.required
-                    and cf.name not in data
-                    and not cf.type.generated
-                    and not cf.spec.has_default
-                ):
-                    problems.append(FieldProblem(cf.name, f"{cf.spec.label} is required"))
+            for name, label in self._required_input:
+                if name not in data:
+                    problems.append(FieldProblem(name, f"{label} is required"))
         return values, problems
 
     def defaults(self) -> dict[str, Any]:
-        """Coerced default values of the fields that declare one."""
+        """Coerced default values of the fields that declare one (a fresh dict each call:
+        callers change it)."""
+        return {
+            k: copy.deepcopy(v) if isinstance(v, list | dict) else v
+            for k, v in self._defaults.items()
+        }
+
+    @cached_property
+    def _defaults(self) -> dict[str, Any]:
         out = {}
         for cf in self.fields.values():
             if cf.spec.has_default and cf.spec.default is not None:
@@ -239,9 +192,12 @@ class CompiledEntity:
     def dump(self, row: Mapping[str, Any], fields: Iterable[str] | None = None) -> dict[str, Any]:
         """A fetched row (column mapping) -> the JSON record."""
         out: dict[str, Any] = {"id": row["id"]}
+        get = row.get
         for cf in self._column_fields:
             if fields is None or cf.name in fields:
-                out[cf.name] = cf.type.from_row(cf.spec, row)
+                columns = cf.columns  # as cf.type.from_row, without rebuilding the columns
+                raw = get(columns[0]) if len(columns) == 1 else tuple(get(c) for c in columns)
+                out[cf.name] = cf.type.dump(cf.spec, raw)
         for key in ("created_at", "updated_at"):
             if key in row:
                 out[key] = FIELD_TYPES["datetime"].dump(None, row[key])
@@ -383,11 +339,11 @@ class CompiledEntity:
 
 @dataclass(frozen=True)
 class MetadataSnapshot:
-    """One metadata version, compiled. Never mutated: a new version is a new snapshot."""
+    """One metadata version, compiled. Never mutated: a new version is a new snapshot (which
+    shares the compiled entities that did not change)."""
 
     version: int
     entities: Mapping[str, CompiledEntity]
-    metadata: sa.MetaData
 
     def entity(self, name: str) -> CompiledEntity:
         from .errors import UnknownEntity
@@ -405,22 +361,44 @@ class MetadataSnapshot:
         return {n: e.definition for n, e in self.entities.items()}
 
 
-def compile_snapshot(version: int, definitions: Iterable[EntityDefinition]) -> MetadataSnapshot:
-    # Building hundreds of tables allocates many small, long-lived objects; the cyclic garbage
-    # collector would scan them repeatedly for nothing (it halves the compile time to pause it).
+def compile_snapshot(
+    version: int,
+    definitions: Iterable[EntityDefinition],
+    previous: MetadataSnapshot | None = None,
+) -> MetadataSnapshot:
+    """The snapshot of ``definitions`` at ``version``, reusing what ``previous`` compiled for
+    the entities that did not change (see the module documentation)."""
+    # Many small, long-lived objects: the cyclic garbage collector would scan them repeatedly
+    # for nothing while they are created.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _compile(version, definitions)
+        defs = {d.name: d for d in definitions}
+        reused = reusable(defs, previous)
+        compiled = {n: reused.get(n) or CompiledEntity(defs[n]) for n in sorted(defs)}
+        return MetadataSnapshot(version=version, entities=MappingProxyType(compiled))
     finally:
         if enabled:
             gc.enable()
 
 
-def _compile(version: int, definitions: Iterable[EntityDefinition]) -> MetadataSnapshot:
-    metadata = sa.MetaData()
-    compiled = {}
-    for d in sorted(definitions, key=lambda d: d.name):
-        table, assoc = build_tables(d, metadata)
-        compiled[d.name] = CompiledEntity(d, table, assoc)
-    return MetadataSnapshot(version=version, entities=MappingProxyType(compiled), metadata=metadata)
+def reusable(
+    definitions: Mapping[str, EntityDefinition], previous: MetadataSnapshot | None
+) -> dict[str, CompiledEntity]:
+    """The compiled entities of ``previous`` that a snapshot of ``definitions`` may share: same
+    definition, and every entity it references has the same definition (or is absent) in both."""
+    if previous is None:
+        return {}
+    before = previous.entities
+    same = {
+        n
+        for n, d in definitions.items()
+        if n in before and (before[n].definition is d or before[n].definition == d)
+    }
+
+    def unchanged(name: str) -> bool:
+        return name in same or (name not in definitions and name not in before)
+
+    return {
+        n: before[n] for n in same if all(unchanged(t) for t in referenced_entities(definitions[n]))
+    }

@@ -14,14 +14,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
 
 from . import store
-from .compiler import MetadataSnapshot, field_columns
+from .compiler import MetadataSnapshot
 from .errors import PlanRefused
 from .fieldtypes import FIELD_TYPES, SQL_ON_DELETE, FieldValueError
 from .model import EntityDefinition, FieldSpec, thaw
@@ -41,6 +39,10 @@ from .planner import (
     RestoreField,
     Risk,
 )
+from .tables import ddl_tables, field_columns
+
+if TYPE_CHECKING:
+    from alembic.operations import Operations
 
 SAMPLES = 5
 BATCH = 1000
@@ -56,7 +58,7 @@ class ApplyContext:
 
     @property
     def ops(self) -> Operations:
-        return Operations(MigrationContext.configure(self.conn))
+        return _operations(self.conn)
 
     @property
     def sqlite(self) -> bool:
@@ -64,6 +66,14 @@ class ApplyContext:
 
     def q(self, name: str) -> str:
         return self.conn.dialect.identifier_preparer.quote(name)
+
+
+def _operations(conn: sa.Connection) -> Operations:
+    # Alembic is imported when a change is applied, not at start-up (a third of a second).
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    return Operations(MigrationContext.configure(conn))
 
 
 # -- data checks --------------------------------------------------------------------------------
@@ -287,15 +297,12 @@ def _existing_tables(conn) -> set[str]:
 
 
 def _create_entities(ctx: ApplyContext, names: list[str]) -> None:
-    tables = []
-    for name in names:
-        ce = ctx.new.entity(name)
-        tables.append(ce.table)
-        tables.extend(ce.associations.values())
+    # One MetaData for all new tables: create_all orders them by their foreign keys.
+    metadata, tables = ddl_tables(ctx.new.entity(name).definition for name in names)
     taken = _existing_tables(ctx.conn) & {t.name for t in tables}
     if taken:
         raise PlanRefused(f"table(s) {', '.join(sorted(taken))} already exist in the database")
-    ctx.new.metadata.create_all(ctx.conn, tables=tables, checkfirst=False)
+    metadata.create_all(ctx.conn, tables=tables, checkfirst=False)
 
 
 def _cols(spec: FieldSpec) -> list[str]:
@@ -560,6 +567,17 @@ def _archive_entity(ctx: ApplyContext, op: ArchiveEntity) -> None:
         )
     archived = archive_column_name(table, ctx.version)
     ce = ctx.current.entity(op.entity)
+    # Index (and, on PostgreSQL, unique-constraint) names are unique per schema: free them, so
+    # an entity of the same name can be created again (e.g. a plugin reinstalled).
+    inspector = sa.inspect(ctx.conn)
+    for ix in inspector.get_indexes(table):
+        ctx.ops.drop_index(ix["name"], table_name=table)
+    if not ctx.sqlite:
+        for uq in inspector.get_unique_constraints(table):
+            new_name = archive_column_name(uq["name"], ctx.version)
+            ctx.conn.exec_driver_sql(
+                f"ALTER TABLE {ctx.q(table)} RENAME CONSTRAINT {ctx.q(uq['name'])} TO {ctx.q(new_name)}"
+            )
     for assoc in ce.associations.values():
         ctx.ops.rename_table(assoc.name, archive_column_name(assoc.name, ctx.version))
     ctx.ops.rename_table(table, archived)
@@ -590,7 +608,7 @@ def purge_archived(conn: sa.Connection, entity: str, field_name: str | None = No
     if field_name:
         q = q.where(t.c.field == field_name)
     rows = conn.execute(q).all()
-    ops = Operations(MigrationContext.configure(conn))
+    ops = _operations(conn)
     table = table_name(entity)
     existing = {c["name"] for c in sa.inspect(conn).get_columns(table)} if rows else set()
     cols = [pair[0] for r in rows for pair in json.loads(r.columns) if pair[0] in existing]

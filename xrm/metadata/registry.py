@@ -8,7 +8,10 @@ compiled immutable snapshot when another process has applied a change.
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +31,7 @@ from .migrator import (
     refuse_failing_checks,
 )
 from .model import EntityDefinition, parse_definition, parse_field, thaw
+from .notify import DEFAULT_POLL_SECONDS, VersionListener, notify_change
 from .optionsets import check_option_set, is_option_set, resolve, used_sets
 from .planner import MigrationPlan, Risk, plan_changes
 from .validation import check_all, normalize_document
@@ -58,13 +62,34 @@ class AppliedChange:
 
 ApplyHook = Callable[[sa.Connection, AppliedChange], None]
 
+#: Listeners inherited by a forked child: never closed there (the connection is the parent's).
+_INHERITED: list[VersionListener] = []
+
 
 class MetadataRegistry:
-    def __init__(self, engine: sa.Engine, apply_hooks: Sequence[ApplyHook] = ()):
+    """``listen``: on PostgreSQL, skip the per-request version read while a LISTEN connection
+    guarantees nothing changed (see :mod:`xrm.metadata.notify`); at least every
+    ``poll_seconds`` the version is read anyway. Call :meth:`close` to stop listening."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        apply_hooks: Sequence[ApplyHook] = (),
+        *,
+        listen: bool = False,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
+    ):
         self.engine = engine
         self.apply_hooks: list[ApplyHook] = list(apply_hooks)
         self._snapshot: MetadataSnapshot | None = None
         self._lock = threading.Lock()
+        self.listen = listen and engine.dialect.name == "postgresql"
+        self.poll_seconds = poll_seconds
+        self.listener: VersionListener | None = None
+        #: (listener, its generation, monotonic time, version) of the last version read.
+        self._checked: tuple[VersionListener | None, int, float, int] = (None, -1, 0.0, -1)
+        #: entity -> (stored definition text, source, parsed definition) of the last load.
+        self._parsed: dict[str, tuple[str, str, EntityDefinition]] = {}
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -81,20 +106,53 @@ class MetadataRegistry:
 
     def snapshot(self, conn: sa.Connection | None = None) -> MetadataSnapshot:
         """The snapshot of the current version; recompiled only when the version moved."""
+        listener = self.listener
+        if listener is not None and listener.pid == os.getpid():
+            snap, (checked_by, generation, at, version) = self._snapshot, self._checked
+            if (
+                checked_by is listener
+                and snap is not None
+                and snap.version == version
+                and time.monotonic() - at < self.poll_seconds
+                and listener.fresh(generation)
+            ):
+                return snap
+        elif self.listen:
+            self._start_listener()
+            listener = self.listener
         if conn is None:
             with self.engine.connect() as c:
                 return self.snapshot(c)
+        generation = listener.generation if listener is not None else -1  # before the read
         version = store.read_version(conn)
         snap = self._snapshot
-        if snap is not None and snap.version == version:
-            return snap
-        with self._lock:
-            snap = self._snapshot
-            if snap is None or snap.version != version:
-                snap = self._load(conn)
-                if self._snapshot is None or snap.version >= self._snapshot.version:
-                    self._snapshot = snap
+        if snap is None or snap.version != version:
+            with self._lock:
+                snap = self._snapshot
+                if snap is None or snap.version != version:
+                    snap = self._load(conn)
+                    if self._snapshot is None or snap.version >= self._snapshot.version:
+                        self._snapshot = snap
+        if snap.version == version:
+            self._checked = (listener, generation, time.monotonic(), version)
         return snap
+
+    def _start_listener(self) -> None:
+        with self._lock:
+            if self.listener is None or self.listener.pid != os.getpid():
+                if self.listener is not None:  # inherited through fork: the parent's connection
+                    _INHERITED.append(self.listener)
+                listener = VersionListener(self.engine.url).start()
+                # Stop listening when the registry is dropped without close().
+                weakref.finalize(self, listener.close, 0)
+                self.listener = listener
+
+    def close(self) -> None:
+        """Stop the LISTEN connection (if any)."""
+        self.listen = False
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            listener.close()
 
     @property
     def current(self) -> MetadataSnapshot | None:
@@ -106,14 +164,26 @@ class MetadataRegistry:
         for _ in range(10):
             before = store.read_version(conn)
             rows = conn.execute(
-                sa.select(store.entity.c.definition, store.entity.c.source).where(
-                    store.entity.c.archived_table.is_(None)
-                )
+                sa.select(
+                    store.entity.c.name, store.entity.c.definition, store.entity.c.source
+                ).where(store.entity.c.archived_table.is_(None))
             ).all()
             after = store.read_version(conn)
             if before == after:
-                defs = [parse_definition(json.loads(r.definition), layer=r.source) for r in rows]
-                return compile_snapshot(after, defs)
+                # A stored definition whose text did not change since the last load is not
+                # parsed again; the compiler then reuses its compiled entity as well.
+                parsed, known = {}, self._parsed
+                for r in rows:
+                    hit = known.get(r.name)
+                    if hit is not None and hit[0] == r.definition and hit[1] == r.source:
+                        parsed[r.name] = hit
+                    else:
+                        defn = parse_definition(json.loads(r.definition), layer=r.source)
+                        parsed[r.name] = (r.definition, r.source, defn)
+                self._parsed = parsed
+                return compile_snapshot(
+                    after, [p[2] for p in parsed.values()], previous=self._snapshot
+                )
             # Not equal: another process committed in between (READ COMMITTED); read again.
             # Never roll back here: the connection may carry the caller's transaction.
         raise StalePlan("metadata kept changing while it was being read")
@@ -349,6 +419,41 @@ class MetadataRegistry:
                 self._snapshot = new_snap
         return new_snap.version
 
+    def apply_in(
+        self,
+        conn: sa.Connection,
+        plan: MigrationPlan,
+        *,
+        confirm: bool = False,
+        fallbacks: Mapping[str, str] | None = None,
+        actor: str | None = None,
+    ) -> MetadataSnapshot:
+        """Apply a plan inside the CALLER's transaction (which commits or rolls back together
+        with its own writes, e.g. a plugin install). The snapshot cache is not touched: after
+        a rollback call :meth:`discard_snapshot`. On SQLite a plan for which
+        ``needs_sqlite_rebuild`` holds needs ``PRAGMA foreign_keys=OFF`` before BEGIN."""
+        if plan.problems:
+            raise PlanRefused(
+                "the plan contains changes that cannot be made: "
+                + "; ".join(p.message for p in plan.problems),
+                [p.as_dict() for p in plan.problems],
+            )
+        if plan.risk is not Risk.SAFE and not confirm:
+            raise PlanRefused(
+                f"the plan has {plan.risk.value} operations: "
+                + "; ".join(op.describe() for op in plan.operations if op.risk_of is not Risk.SAFE)
+                + ". Confirm to apply."
+            )
+        return self._apply_in_transaction(
+            conn, plan, dict(fallbacks or {}), actor, getattr(plan, "layer_changes", [])
+        )
+
+    def discard_snapshot(self) -> None:
+        """Forget the cached snapshot (it may have been compiled inside a transaction that
+        was rolled back); the next :meth:`snapshot` compiles the committed version."""
+        with self._lock:
+            self._snapshot = None
+
     def _apply_in_transaction(
         self, conn, plan, fallbacks, actor, layer_changes
     ) -> MetadataSnapshot:
@@ -368,7 +473,7 @@ class MetadataRegistry:
         new_version = version + 1
         defs = {n: d for n, d in current.definitions.items() if n not in plan.removed}
         defs.update(plan.definitions)
-        new_snap = compile_snapshot(new_version, defs.values())
+        new_snap = compile_snapshot(new_version, defs.values(), previous=current)
         execute_plan(ApplyContext(conn, current, new_snap, new_version, fallbacks), plan)
         self._write_definitions(conn, plan, current, new_version, actor, layer_changes)
         self._write_option_sets(conn, getattr(plan, "option_sets", []))
@@ -384,6 +489,7 @@ class MetadataRegistry:
         for hook in self.apply_hooks:
             hook(conn, change)
         store.bump_version(conn, version)
+        notify_change(conn)
         return new_snap
 
     def _write_definitions(self, conn, plan, current, version, actor, layer_changes) -> None:

@@ -14,3 +14,19 @@ def register_web(app: Flask) -> None:
     install_rate_limit(app, api)
     app.register_blueprint(api)
     register_error_handlers(app)
+    from .api.workflows import register_workflow_errors
+
+    register_workflow_errors(app)
+
+    from .ui import register_ui
+
+    register_ui(app)
+
+    from .admin import register_admin
+
+    register_admin(app)
+
+    if app.extensions["xrm"].engine.dialect.name == "sqlite":
+        from .busy import install_busy_retry
+
+        install_busy_retry(app, ("xrm_api.",))

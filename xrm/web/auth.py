@@ -3,13 +3,25 @@ Flask-AppBuilder session (whose unsafe requests must carry the CSRF token)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
 from flask import current_app, g, request
-from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
+from flask_jwt_extended import decode_token
+from flask_jwt_extended.internal_utils import (
+    custom_verification_for_token,
+    verify_token_not_blocklisted,
+    verify_token_type,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
+from jwt import get_unverified_header
 from werkzeug.exceptions import BadRequest, Unauthorized
 
 from ..core.context import Actor
+from ..core.security.access import actor_of
 from ..core.security.tokens import PREFIX, user_for_token
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -20,27 +32,20 @@ def _bearer() -> str | None:
     return header[7:].strip() if header[:7].lower() == "bearer " else None
 
 
-def current_actor() -> Actor:
-    """The authenticated actor of this request (cached on ``g``), or 401."""
+def current_actor(conn: sa.Connection | None = None) -> Actor:
+    """The authenticated actor of this request (cached on ``g``), or 401. ``conn``: the
+    request's connection, when it has one, for the user lookup (else one is opened)."""
     if "xrm_actor" in g:
         return g.xrm_actor
-    sm = current_app.appbuilder.sm
-    user = None
     token = _bearer()
     if token and token.startswith(PREFIX):
-        with current_app.extensions["xrm"].engine.begin() as conn:
-            user_id = user_for_token(conn, token)
+        user_id = _on(conn, lambda c: user_for_token(c, token))
         if user_id is None:
             raise Unauthorized("the API token is invalid, expired or revoked")
-        user = sm.get_user_by_id(user_id)
     elif token:
-        try:
-            verify_jwt_in_request()
-            user = sm.get_user_by_id(int(get_jwt_identity()))
-        except Exception:
-            raise Unauthorized("the access token is invalid or expired") from None
+        user_id = _jwt_user_id(token)
     elif current_user and current_user.is_authenticated:
-        user = current_user
+        user_id = current_user.id
         if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
             try:
                 validate_csrf(
@@ -50,13 +55,51 @@ def current_actor() -> Actor:
                 raise BadRequest(
                     f"session requests that change data need a valid X-CSRFToken header ({exc})"
                 ) from None
-    if user is None or not user.is_active:
+    else:
+        user_id = None
+    admin_role = current_app.config.get("AUTH_ROLE_ADMIN", "Admin")
+    actor = None if user_id is None else _on(conn, lambda c: actor_of(c, user_id, admin_role))
+    if actor is None:
         raise Unauthorized("log in first: POST /api/v1/security/login, or send an API token")
-    roles = tuple(r.name for r in user.roles)
-    g.xrm_actor = Actor(
-        user_id=user.id,
-        username=user.username,
-        roles=roles,
-        is_admin=current_app.config.get("AUTH_ROLE_ADMIN", "Admin") in roles,
-    )
-    return g.xrm_actor
+    g.xrm_actor = actor
+    return actor
+
+
+def _jwt_user_id(token: str) -> int:
+    """The user id of a valid access token: Flask-JWT-Extended's checks of
+    ``verify_jwt_in_request`` (signature, expiry, token type, revocation, custom claims),
+    without its user loader: the user is read with the request's own connection.
+
+    A token whose signature has been verified is remembered by this application (up to
+    :data:`VERIFIED_TOKENS` of them) until it expires, so a client sending the same token
+    again costs no new decoding; expiry, revocation and custom checks still run every time."""
+    try:
+        verified = current_app.extensions.setdefault("xrm_verified_tokens", {})
+        found = verified.get(token)
+        if found is None or found[1]["exp"] <= time.time():
+            data = decode_token(token)  # signature, expiry, required claims
+            verify_token_type(data, refresh=False)
+            if "exp" not in data:
+                data = {**data, "exp": time.time() + TOKEN_MEMORY_SECONDS}
+            if len(verified) >= VERIFIED_TOKENS:
+                verified.clear()
+            found = verified[token] = (get_unverified_header(token), data)
+        header, data = found
+        verify_token_not_blocklisted(header, data)
+        custom_verification_for_token(header, data)
+        return int(data[current_app.config.get("JWT_IDENTITY_CLAIM", "sub")])
+    except Exception:
+        raise Unauthorized("the access token is invalid or expired") from None
+
+
+#: Verified access tokens remembered per application.
+VERIFIED_TOKENS = 4096
+#: How long a token without an expiry is remembered before it is decoded again.
+TOKEN_MEMORY_SECONDS = 300
+
+
+def _on(conn: sa.Connection | None, read: Callable[[sa.Connection], Any]) -> Any:
+    if conn is not None:
+        return read(conn)
+    with current_app.extensions["xrm"].engine.begin() as own:
+        return read(own)

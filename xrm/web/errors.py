@@ -52,7 +52,14 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(PluginError)
     def _plugin(exc: PluginError):
-        return problem(exc.status, "Plugin error", str(exc))
+        extra = {"plugin": exc.plugin} if getattr(exc, "plugin", None) else {}
+        return problem(
+            exc.status,
+            getattr(exc, "title", "Plugin error"),
+            str(exc),
+            **extra,
+            **getattr(exc, "details", {}),
+        )
 
     @app.errorhandler(HTTPException)
     @api_only

@@ -215,7 +215,8 @@ def build_rules_metaschema() -> dict[str, Any]:
         "$schema": JSON_SCHEMA_DIALECT,
         "$id": RULES_SCHEMA_ID,
         "title": "xRM rule set",
-        "description": "Validation rules, computed fields, defaults and form rules of an entity.",
+        "description": "Validation rules, computed fields, defaults, form rules, roll-ups and "
+        "automations of an entity.",
         "type": "object",
         "required": ["name", "entity"],
         "additionalProperties": False,
@@ -261,7 +262,83 @@ def build_rules_metaschema() -> dict[str, Any]:
                     "anyOf": [{"required": [k]} for k in ("show", "hide", "require", "readOnly")],
                 },
             },
+            "rollups": {
+                "type": "array",
+                "items": rule(
+                    ["field", "entity", "via", "aggregate"],
+                    field={
+                        **NAME,
+                        "description": "The field of this entity that holds the result.",
+                    },
+                    entity={
+                        "type": "string",
+                        "pattern": ENTITY_NAME_PATTERN,
+                        "description": "The child entity whose records are aggregated.",
+                    },
+                    via={**NAME, "description": "The child's reference field to this entity."},
+                    aggregate={"enum": ["count", "sum", "min", "max", "avg"]},
+                    of={**NAME, "description": "The child field aggregated (not for count)."},
+                    filter={
+                        "type": "object",
+                        "propertyNames": {"pattern": FIELD_NAME_PATTERN},
+                        "additionalProperties": {
+                            "anyOf": [
+                                {"type": ["string", "number", "boolean"]},
+                                {
+                                    "type": "array",
+                                    "items": {"type": ["string", "number", "boolean"]},
+                                },
+                            ]
+                        },
+                        "description": "Only children whose field equals the value (or one of "
+                        "the values).",
+                    },
+                ),
+            },
+            "automations": {
+                "type": "array",
+                "items": {
+                    **rule(
+                        ["name", "on", "actions"],
+                        name=NAME,
+                        label=LABEL,
+                        on={
+                            "enum": ["create", "update", "delete", "transition", "schedule", "date"]
+                        },
+                        fields={
+                            **FIELDS,
+                            "description": "on update: run only when one of these changed.",
+                        },
+                        transition={**NAME, "description": "on transition: only this one."},
+                        cron={
+                            "type": "string",
+                            "pattern": r"^\S+(\s+\S+){4}$",
+                            "description": "on schedule: minute hour day month weekday (UTC).",
+                        },
+                        field={**NAME, "description": "on date: the date or datetime field."},
+                        offset={**DURATION, "description": "on date: shift (negative: before)."},
+                        when={**EXPRESSION, "description": "Run only when this holds."},
+                        mode={"enum": ["sync", "async"]},
+                        actions={
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {"$ref": "#/$defs/action"},
+                        },
+                    ),
+                    "allOf": [
+                        {
+                            "if": {"properties": {"on": {"const": "schedule"}}},
+                            "then": {"required": ["cron"]},
+                        },
+                        {
+                            "if": {"properties": {"on": {"const": "date"}}},
+                            "then": {"required": ["field"]},
+                        },
+                    ],
+                },
+            },
         },
+        "$defs": _action_defs(),
     }
 
 

@@ -1,14 +1,123 @@
-"""CRM plugin: accounts and contacts (leads, opportunities, activities, campaigns and cases
-follow in the relationship-models issue). Uses only the public plugin API."""
+"""CRM plugin: accounts, contacts, leads, opportunities, activities, campaigns and service cases.
 
-from xrm.core.plugins import hookimpl, load_json_documents
+Accounts and contacts are the customer role of the shared party model (``xrm_party``): each
+account is one ``party.organization``, each contact one ``party.person``. Uses only the public
+plugin API (and the party plugin it requires).
+"""
+
+from __future__ import annotations
+
+from xrm_party import dispatch
+
+from xrm.core.context import SYSTEM
+from xrm.core.plugins import hookimpl, load_json_documents, plugin_contributions
+
+from . import demo_data, lifecycle, navigation
+from .segments import add_segment_members
+
+VERSION = "1.0.0"
 
 
 @hookimpl
 def xrm_plugin_info():
-    return {"name": "crm", "label": "Customer relationships", "version": "0.1.0"}
+    return {
+        "name": "crm",
+        "label": "Customer relationships",
+        "version": VERSION,
+        "requires": ["party"],
+    }
 
 
 @hookimpl
 def xrm_entity_definitions():
     return load_json_documents(__package__, "entities")
+
+
+@hookimpl
+def xrm_option_sets():
+    return load_json_documents(__package__, "option_sets")
+
+
+@hookimpl
+def xrm_workflows():
+    return load_json_documents(__package__, "workflows")
+
+
+@hookimpl
+def xrm_rules():
+    return load_json_documents(__package__, "rules")
+
+
+def _add_segment_members(context, params, record):
+    """Action ``crm.add_segment_members`` (run after commit by the jobs runner, retried until it
+    succeeds): the campaign's segment becomes its members, in one transaction of its own.
+    Idempotent: members already in the campaign are kept, so a retry adds nobody twice."""
+    if record is None:
+        return {"added": 0}
+    views = [view for _plugin, view in plugin_contributions(context.plugins, "xrm_views")]
+    with context.engine.begin() as conn:
+        added = add_segment_members(
+            context.records, conn, SYSTEM, record, views, status=params.get("status", "targeted")
+        )
+    context.step(f"added {added} member(s) to campaign {record.get('number')}")
+    return {"added": added}
+
+
+@hookimpl
+def xrm_action_types():
+    return [
+        {
+            "name": "crm.add_segment_members",
+            "doc": "Add every contact of the campaign's segment (shared view or query) as a member",
+            "params": {"status": {"type": "string", "enum": ["targeted", "sent"]}},
+            "required": [],
+            "run": _add_segment_members,
+        }
+    ]
+
+
+@hookimpl
+def xrm_before_create(event):
+    dispatch(lifecycle.LINKS, "before_create", event)
+    lifecycle.before_create(event)
+
+
+@hookimpl
+def xrm_after_create(event):
+    lifecycle.after_create(event)
+
+
+@hookimpl
+def xrm_before_update(event):
+    dispatch(lifecycle.LINKS, "before_update", event)
+
+
+@hookimpl
+def xrm_after_update(event):
+    dispatch(lifecycle.LINKS, "after_update", event)
+    dispatch(lifecycle.LINKS, "party_updated", event)
+
+
+@hookimpl
+def xrm_default_roles():
+    return navigation.ROLES
+
+
+@hookimpl
+def xrm_menus():
+    return navigation.MENUS
+
+
+@hookimpl
+def xrm_views():
+    return navigation.VIEWS
+
+
+@hookimpl
+def xrm_dashboards():
+    return navigation.DASHBOARDS
+
+
+@hookimpl
+def xrm_demo_data(context):
+    demo_data.load(context)

@@ -19,7 +19,10 @@ hookimpl = pluggy.HookimplMarker("xrm")
 @hookspec
 def xrm_plugin_info() -> dict[str, Any]:
     """Describe the plugin: ``{"name": "crm", "label": "CRM", "version": "1.0",
-    "requires": ["party"]}``. ``requires`` lists plugins whose entities this one references.
+    "requires": ["party>=1.0"]}``. ``version`` is a PEP 440 version (recorded on install);
+    ``requires`` lists plugins whose entities this one references, each with an optional PEP 440
+    constraint. Plugins are loaded, installed and called in dependency order; a missing,
+    circular or unsatisfied requirement stops the start with the plugin's name.
 
     Example::
 
@@ -170,4 +173,197 @@ def xrm_app_ready(app: Any) -> None:
         @hookimpl
         def xrm_app_ready(app):
             app.logger.info("crm plugin ready")
+    """
+
+
+# --- Workflows, rules and automations -------------------------------------------------------
+
+
+@hookspec
+def xrm_workflows() -> list[dict[str, Any]]:
+    """Return workflow documents (format: ``docs/workflows.md``, meta-schema
+    ``xrm/workflow/schemas/workflow.schema.json``). Installed and verified with the plugin;
+    an administrator's later edits are a version of their own.
+
+    Example::
+
+        @hookimpl
+        def xrm_workflows():
+            return load_json_documents(__package__, "workflows")
+    """
+
+
+@hookspec
+def xrm_rules() -> list[dict[str, Any]]:
+    """Return rule-set documents (validation rules, computed fields, defaults, roll-ups, form
+    rules, automations; meta-schema ``xrm/workflow/schemas/rules.schema.json``).
+
+    Example::
+
+        @hookimpl
+        def xrm_rules():
+            return load_json_documents(__package__, "rules")
+    """
+
+
+@hookspec
+def xrm_action_types() -> list[Any]:
+    """Register custom action types that workflows and automations may use. Each item is a
+    mapping ``{"name": "crm.sendQuote", "doc": "...", "params": {name: JSON Schema},
+    "required": [...], "run": callable(context, params, record)}``; ``run`` executes after commit
+    through the outbox (retried, idempotent by key).
+
+    Example::
+
+        @hookimpl
+        def xrm_action_types():
+            return [{"name": "crm.sendQuote", "doc": "E-mail the quote PDF",
+                     "params": {"template": {"type": "string"}}, "required": ["template"],
+                     "run": send_quote}]
+    """
+
+
+@hookspec
+def xrm_cel_functions() -> list[Any]:
+    """Add functions to the expression language (guards, rules, formulas). Each item is a
+    :class:`xrm.workflow.expressions.functions.Function` (name, typed overloads, style, Python
+    ``impl``); the type checker knows it like a built-in.
+
+    Example::
+
+        @hookimpl
+        def xrm_cel_functions():
+            return [Function("vatRate", ((("string",), DOUBLE),), impl=lambda country: 0.19)]
+    """
+
+
+@hookspec
+def xrm_before_transition(event: Any) -> None:
+    """Before a workflow transition is applied, inside its transaction (guard already passed).
+    ``event`` is a :class:`xrm.core.records.events.RecordEvent` whose ``transition`` names the
+    transition; raise ``RecordVetoed("message")`` to refuse it.
+
+    Example::
+
+        @hookimpl
+        def xrm_before_transition(event):
+            if event.transition == "win" and not event.before.get("po_number"):
+                raise RecordVetoed("a won deal needs a purchase order", field="po_number")
+    """
+
+
+@hookspec
+def xrm_after_transition(event: Any) -> None:
+    """After a workflow transition was applied, in the same transaction (``event.after`` is the
+    stored record). Raising rolls the transition back.
+
+    Example::
+
+        @hookimpl
+        def xrm_after_transition(event):
+            log.info("%s %s: %s", event.entity, event.record_id, event.transition)
+    """
+
+
+# --- Security, navigation, views and dashboards ---------------------------------------------
+
+
+@hookspec
+def xrm_default_roles() -> list[dict[str, Any]]:
+    """Roles the plugin needs, created (never overwritten) on install:
+    ``{"name": "Sales Rep", "permissions": {"crm.lead": ["read", "create", "update"]},
+    "scopes": {"crm.lead": "own"}}``. Actions: read, create, update, delete, import, export;
+    scopes: own, team, all.
+
+    Example::
+
+        @hookimpl
+        def xrm_default_roles():
+            return [{"name": "Sales Manager",
+                     "permissions": {"crm.opportunity": ["read", "update"]},
+                     "scopes": {"crm.opportunity": "team"}}]
+    """
+
+
+@hookspec
+def xrm_menus() -> list[dict[str, Any]]:
+    """Menu groups for the generated UI: ``{"name": "crm", "label": "Sales", "order": 10,
+    "items": [{"entity": "crm.lead"}, {"dashboard": "crm.pipeline"}, {"view": "crm.my_open"}]}``.
+    Items the user may not read are hidden.
+
+    Example::
+
+        @hookimpl
+        def xrm_menus():
+            return [{"name": "crm", "label": "Sales", "items": [{"entity": "crm.account"}]}]
+    """
+
+
+@hookspec
+def xrm_views() -> list[dict[str, Any]]:
+    """Shared saved views: ``{"name": "crm.open_opportunities", "entity": "crm.opportunity",
+    "label": "Open opportunities", "kind": "list" | "kanban", "columns": [...],
+    "query": "stage=in.(new,proposal)&order=amount.desc", "groupBy": "stage"}`` (query in the
+    REST grammar of ``docs/api.md``).
+
+    Example::
+
+        @hookimpl
+        def xrm_views():
+            return [{"name": "crm.pipeline_board", "entity": "crm.opportunity",
+                     "label": "Pipeline", "kind": "kanban", "groupBy": "stage"}]
+    """
+
+
+@hookspec
+def xrm_dashboards() -> list[dict[str, Any]]:
+    """Dashboards of charts declared as data: ``{"name": "crm.sales", "label": "Sales",
+    "charts": [{"type": "funnel" | "bar" | "line" | "pie" | "number" | "pareto", "title": "...",
+    "entity": "crm.opportunity", "groupBy": "stage", "measure": "sum:amount" | "count",
+    "query": "status=eq.open"}]}``. ``pareto`` classifies groups A/B/C by cumulative share.
+
+    Example::
+
+        @hookimpl
+        def xrm_dashboards():
+            return [{"name": "crm.sales", "label": "Sales", "charts": [
+                {"type": "funnel", "title": "Pipeline", "entity": "crm.opportunity",
+                 "groupBy": "stage", "measure": "sum:amount"}]}]
+    """
+
+
+# --- Data -------------------------------------------------------------------------------------
+
+
+@hookspec
+def xrm_demo_data(context: Any) -> None:
+    """Load the plugin's demo data through ``context.records`` (the record service) on
+    ``context.conn`` as ``context.actor``; ``context.random`` is a seeded ``random.Random`` so
+    the data is the same on every run. Called in dependency order by ``xrm demo``.
+
+    Example::
+
+        @hookimpl
+        def xrm_demo_data(context):
+            for i in range(300):
+                context.records.create(context.conn, context.actor, "crm.account",
+                                       {"name": f"Account {i}"})
+    """
+
+
+@hookspec
+def xrm_data_migrations() -> list[dict[str, Any]]:
+    """Data migrations between plugin versions: ``{"version": "1.1.0", "description": "...",
+    "run": callable(context)}``. On upgrade from an older installed version, every migration
+    with ``installed < version <= new`` runs in version order, in the upgrade's transaction,
+    after the definitions are applied (on a first install: every one up to the plugin's
+    version). ``run`` receives a
+    :class:`xrm.core.plugins.migrations.DataMigrationContext`.
+
+    Example::
+
+        @hookimpl
+        def xrm_data_migrations():
+            return [{"version": "1.1.0", "description": "split full names",
+                     "run": split_full_names}]
     """

@@ -2,7 +2,9 @@
 
 Plugins come from the entry-point group ``xrm.plugins`` (plus any registered explicitly, e.g.
 in tests). ``XRM_PLUGINS_ALLOW`` / ``XRM_PLUGINS_DENY`` (comma-separated names) filter them.
-``check_pending()`` runs at start-up so a misspelled hook fails loudly.
+At start-up ``check_pending()`` makes a misspelled hook fail loudly, and the declared
+dependencies are resolved: a missing, circular or unsatisfied one fails with the plugin's name.
+Everything that walks the plugins walks them in dependency order.
 """
 
 from __future__ import annotations
@@ -17,12 +19,10 @@ import pluggy
 from ...metadata.layers import BASE, EXTENSION_PREFIX
 from ...metadata.registry import LayerChange
 from . import hookspecs
+from .dependencies import PluginInfo, dependency_order, parse_info
+from .errors import PluginError
 
 ENTRY_POINT_GROUP = "xrm.plugins"
-
-
-class PluginError(Exception):
-    status = 400
 
 
 def create_plugin_manager(
@@ -46,11 +46,22 @@ def create_plugin_manager(
         if name not in deny:
             pm.register(plugin, name=name)
     pm.check_pending()
+    plugin_names(pm)  # resolves the dependencies: a missing or circular one fails here
     return pm
 
 
+def plugin_infos(pm: pluggy.PluginManager) -> dict[str, PluginInfo]:
+    """Each loaded plugin's checked declaration (``xrm_plugin_info``), by name."""
+    out = {}
+    for name, _ in pm.list_name_plugin():
+        declared = _call_one(pm, name, "xrm_plugin_info")
+        out[name] = parse_info(name, declared[0] if declared else None)
+    return out
+
+
 def plugin_names(pm: pluggy.PluginManager) -> list[str]:
-    return sorted(name for name, _ in pm.list_name_plugin())
+    """The loaded plugins in dependency order (a plugin after those it requires)."""
+    return dependency_order(plugin_infos(pm))
 
 
 def _call_one(pm: pluggy.PluginManager, name: str, hook: str) -> list:
@@ -62,6 +73,19 @@ def _call_one(pm: pluggy.PluginManager, name: str, hook: str) -> list:
         if result:
             out.extend(result if isinstance(result, list) else [result])
     return out
+
+
+def plugin_contributions(
+    pm: pluggy.PluginManager, hook: str, names: Iterable[str] | None = None
+) -> list[tuple[str, Any]]:
+    """What plugins contribute through a list-returning hook, as ``(plugin name, item)`` pairs in
+    plugin order (``names`` selects and orders the plugins; default: all, in dependency
+    order)."""
+    return [
+        (name, item)
+        for name in (names if names is not None else plugin_names(pm))
+        for item in _call_one(pm, name, hook)
+    ]
 
 
 def plugin_layer_changes(

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from ...metadata.compiler import MetadataSnapshot
 from .builder import plan_query
-from .expansion import complete, dump
+from .expansion import complete, dumper
 from .fields import QueryContext
 from .filters import register_sqlite_functions
 from .grammar import parse_query
@@ -97,7 +97,8 @@ def run_query(
             last = rows[-1]
             values = [last[f"_k{i}"] for i in range(len(plan.keys))]
             next_cursor = encode_cursor(values, plan.fingerprint, cursor_secret)
-        items = [dump(plan.projection, row) for row in rows]
+        dump = dumper(plan.projection)
+        items = [dump(row) for row in rows]
         complete(conn, ctx, plan.projection, items, rows)
 
     count = None

@@ -36,16 +36,20 @@ def write(
     changes: Mapping[str, list],
 ) -> None:
     conn.execute(
-        audit.insert().values(
-            entity=entity,
-            record_id=record_id,
-            action=action,
-            actor_id=actor.user_id,
-            actor_name=actor.username,
-            at=utcnow(),
-            changes=json.dumps(changes, default=str),
-        )
+        _INSERT,
+        {
+            "entity": entity,
+            "record_id": record_id,
+            "action": action,
+            "actor_id": actor.user_id,
+            "actor_name": actor.username,
+            "at": utcnow(),
+            "changes": json.dumps(changes, default=str),
+        },
     )
+
+
+_INSERT = audit.insert()
 
 
 def history(
@@ -65,15 +69,22 @@ def history(
     out = []
     for r in rows:
         changes = {k: v for k, v in json.loads(r.changes).items() if k not in hidden}
-        out.append(
-            {
-                "id": r.id,
-                "action": r.action,
-                "at": r.at.isoformat() + "Z",
-                "actor": {"id": r.actor_id, "username": r.actor_name},
-                "changes": {k: {"old": v[0], "new": v[1]} for k, v in changes.items()},
-            }
-        )
+        # Workflow notes (a transition's name and comment, an approval) are kept with the
+        # changes under "$" keys and shown beside them.
+        notes = {k[1:]: changes.pop(k) for k in [k for k in changes if k.startswith("$")]}
+        entry = {
+            "id": r.id,
+            "action": r.action,
+            "at": r.at.isoformat() + "Z",
+            "actor": {"id": r.actor_id, "username": r.actor_name},
+            "changes": {k: {"old": v[0], "new": v[1]} for k, v in changes.items()},
+        }
+        if notes.get("workflow"):
+            note = notes["workflow"]
+            entry["transition" if "name" in note else "automation"] = note
+        if notes.get("approval"):
+            entry["approval"] = notes["approval"]
+        out.append(entry)
     return out
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ...metadata import store
+from ...metadata.compiler import CompiledEntity
+from .checks import generated_fields
 
 TOKEN = re.compile(r"\{(YYYY|YY|MM|DD|SEQ(?::(\d+))?)\}")
 
@@ -52,3 +55,14 @@ def next_number(conn: sa.Connection, entity: str, field: str, fmt: str, today: d
     scope = render(fmt, today, None)
     n = next_value(conn, f"{entity}.{field}:{scope}"[:200])
     return render(fmt, today, n)
+
+
+def generate(conn: sa.Connection, ce: CompiledEntity, values: dict, now: dt.datetime) -> None:
+    """Fill in the values the platform generates on create: UUIDs (unless given) and
+    autonumbers."""
+    for cf in generated_fields(ce):
+        if cf.spec.type == "uuid":
+            if values.get(cf.name) is None and cf.spec.opt("generate", True):
+                values[cf.name] = uuid.uuid4()
+        else:
+            values[cf.name] = next_number(conn, ce.name, cf.name, cf.spec.opt("format"), now.date())

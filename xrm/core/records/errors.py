@@ -30,3 +30,29 @@ class RecordConflict(RecordError):
 class RecordVersionMismatch(RecordError):
     status = 412
     title = "Precondition failed"
+
+
+def batch_refused(refused: list[tuple[int, RecordError]], total: int) -> RecordError:
+    """One error for the refused records of an all-or-nothing batch: of the first one's class
+    (its HTTP status), naming it, with every refused record's problems, each carrying the
+    record's ``index`` in the batch."""
+    first_index, first = refused[0]
+    problems = []
+    for index, exc in refused:
+        problems += [{**p, "index": index} for p in exc.problems] or [
+            {"index": index, "message": str(exc)}
+        ]
+    if total == 1:
+        message = str(first)
+    else:
+        message = f"{len(refused)} of {total} records refused; record {first_index}: {first}"
+    error = type(first).__new__(type(first))
+    RecordError.__init__(error, message, problems)
+    return error
+
+
+def refusal(exc: Exception) -> str:
+    """The database's reason for refusing a write (a constraint), for a user to read."""
+    orig = getattr(exc, "orig", None)
+    reason = str(orig).splitlines()[0] if orig else "a constraint was violated"
+    return f"the database refused the record: {reason}"

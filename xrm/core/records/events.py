@@ -41,3 +41,6 @@ class RecordEvent:
     values: dict[str, Any] = field(default_factory=dict)
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
+    #: Transition events: the transition's name and the user's comment.
+    transition: str | None = None
+    comment: str | None = None

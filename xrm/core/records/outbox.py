@@ -23,16 +23,20 @@ def enqueue(
 ) -> None:
     now = utcnow()
     conn.execute(
-        outbox.insert().values(
-            topic=topic,
-            entity=entity,
-            record_id=record_id,
-            payload=json.dumps(payload, default=str),
-            idempotency_key=key[:120],
-            created_at=now,
-            available_at=now,
-        )
+        _INSERT,
+        {
+            "topic": topic,
+            "entity": entity,
+            "record_id": record_id,
+            "payload": json.dumps(payload, default=str),
+            "idempotency_key": key[:120],
+            "created_at": now,
+            "available_at": now,
+        },
     )
+
+
+_INSERT = outbox.insert()
 
 
 def pending(conn: sa.Connection, limit: int = 100) -> list[dict[str, Any]]:

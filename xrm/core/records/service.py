@@ -4,22 +4,29 @@ Every create, update and delete, from the API, the UI, imports, workflow actions
 goes through here, in this order (the documented order of execution):
 
 1. permission: the actor's entity permission, record scope and field-level write rights;
-2. defaults (create) and validation against the entity's definition (every problem at once);
-3. generated values (uuid, autonumber), reference and uniqueness checks;
+2. defaults (create) and validation against the entity's definition (every problem at once):
+   :meth:`RecordService._prepare_create` / ``_prepare_update``, the one place per record; then
+   the workflow and rules step (``self.rules``, see :mod:`xrm.core.workflows.writestep`):
+   initial state / state changes only by transitions, state read-only and required fields,
+   defaults, computed fields, validation and form rules;
+3. reference and uniqueness checks (batched: a few queries for any number of records,
+   :mod:`.checks`), then generated values (uuid, autonumber);
 4. plugin ``before`` hooks (may change values or veto with a message);
-5. SQL (optimistic concurrency on ``row_version``);
+5. SQL (optimistic concurrency on ``row_version``; creates set-based, :mod:`.batch`);
 6. audit entry (each field's old and new value), when the entity is audited;
 7. outbox message, in the same transaction;
-8. plugin ``after`` hooks.
+8. the workflow step after the SQL: time-in-state log, roll-ups, automations;
+9. plugin ``after`` hooks.
 
-Deleting moves records to the recycle bin (see :mod:`.recyclebin`).
+A single create is a batch of one of :meth:`RecordService.create_many`, so imports, the bulk
+API and a form's save run the same steps. Deleting moves records to the recycle bin (see
+:mod:`.recyclebin`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,9 +36,18 @@ from ...metadata.registry import MetadataRegistry
 from ...metadata.store import utcnow
 from ..context import Actor
 from ..security.access import Access, AccessDenied, resolve_access
-from . import audit, outbox, recyclebin
-from .autonumber import next_number
-from .errors import RecordConflict, RecordInvalid, RecordNotFound, RecordVersionMismatch
+from . import audit, checks, links, outbox, reading, recyclebin, rows
+from .autonumber import generate
+from .batch import NewRecord, insert_records
+from .errors import (
+    RecordConflict,
+    RecordError,
+    RecordInvalid,
+    RecordNotFound,
+    RecordVersionMismatch,
+    batch_refused,
+    refusal,
+)
 from .events import RecordEvent
 
 SYSTEM_KEYS = (
@@ -45,23 +61,26 @@ SYSTEM_KEYS = (
 )
 
 
+class _NoRules:
+    """The write path without a workflow service (bare record services in tools and tests)."""
+
+    def before_create(self, *args, **kwargs) -> None:
+        pass
+
+    before_update = after_write = after_delete = after_restore = before_create
+
+
 class RecordService:
-    def __init__(self, registry: MetadataRegistry, hooks: Any = None):
+    def __init__(self, registry: MetadataRegistry, hooks: Any = None, rules: Any = None):
         self.registry = registry
         self.hooks = hooks
+        #: The workflow and rules step (:class:`xrm.core.workflows.writestep.RecordRules`).
+        self.rules = rules or _NoRules()
 
     # -- access ---------------------------------------------------------------------------------
 
     def access(self, conn: sa.Connection, actor: Actor) -> Access:
         return resolve_access(conn, actor)
-
-    def _scoped(self, ce: CompiledEntity, access: Access, *clauses):
-        t = ce.table
-        where = [t.c.deleted_at.is_(None), *clauses]
-        scope = access.scope_clause(ce.name, t)
-        if scope is not None:
-            where.append(scope)
-        return where
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -76,37 +95,18 @@ class RecordService:
     ) -> dict[str, Any]:
         access = access or self.access(conn, actor)
         access.require(entity, "read")
-        ce = self.registry.snapshot(conn).entity(entity)
-        record = self._fetch(conn, ce, record_id, access)
+        snap = self.registry.snapshot(conn)
+        record = reading.fetch(conn, snap, snap.entity(entity), record_id, access)
         if record is None:
             raise RecordNotFound(f"{entity} {record_id} does not exist")
         return record
 
-    def _fetch(
-        self, conn: sa.Connection, ce: CompiledEntity, record_id: int, access: Access | None
+    def stored(
+        self, conn: sa.Connection, ce: CompiledEntity, record_id: int
     ) -> dict[str, Any] | None:
-        t = ce.table
-        where = self._scoped(ce, access, t.c.id == record_id) if access else [t.c.id == record_id]
-        row = conn.execute(sa.select(t).where(*where)).mappings().first()
-        if row is None:
-            return None
-        record = ce.dump(row)
-        snap = self.registry.current
-        for fname, assoc in ce.associations.items():
-            q = sa.select(assoc.c.target_id).where(assoc.c.source_id == record_id)
-            target = snap.entities.get(ce.fields[fname].spec.opt("target")) if snap else None
-            if target is not None:  # links to records in the recycle bin are not shown
-                tt = target.table
-                q = q.join(tt, tt.c.id == assoc.c.target_id).where(tt.c.deleted_at.is_(None))
-                if (
-                    access is not None
-                    and (scope := access.scope_clause(target.name, tt)) is not None
-                ):
-                    q = q.where(scope)
-            record[fname] = list(conn.execute(q.order_by(assoc.c.target_id)).scalars())
-        for hidden in access.hidden(ce.name) if access else ():
-            record.pop(hidden, None)
-        return record
+        """The whole stored record (every field, no scope): for the engine's own steps
+        (workflow guards, automations), never for a caller's eyes."""
+        return reading.fetch(conn, self.registry.snapshot(conn), ce, record_id, None)
 
     def history(
         self,
@@ -121,6 +121,35 @@ class RecordService:
         self.get(conn, actor, entity, record_id, access=access)  # readable, in scope
         return audit.history(conn, entity, record_id, set(access.hidden(entity)))
 
+    def query(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        entity: str,
+        params: Mapping[str, str],
+        *,
+        access: Access | None = None,
+    ) -> list[dict[str, Any]]:
+        """Records of ``entity`` matching ``params`` (the REST query grammar of docs/api.md,
+        e.g. ``{"account": "eq.7", "stage": "in.(open,won)", "limit": "50"}``), as the actor may
+        see them: entity permission, record scopes and hidden fields applied in SQL, also to
+        every entity a filter path or expansion reaches. For plugin code (hooks, demo data)."""
+        from ..query import run_query
+
+        access = access or self.access(conn, actor)
+        access.require(entity, "read")
+        snap = self.registry.snapshot(conn)
+        scopes, hidden = {}, {}
+        for name, ce in snap.entities.items():
+            if not access.can(name, "read"):
+                scopes[name] = sa.false()
+                continue
+            if (clause := access.scope_clause(name, ce.table)) is not None:
+                scopes[name] = clause
+            if h := access.hidden(name):
+                hidden[name] = h
+        return run_query(conn, snap, entity, params, scopes=scopes, hidden=hidden).items
+
     # -- writes ---------------------------------------------------------------------------------
 
     def create(
@@ -133,45 +162,228 @@ class RecordService:
         access: Access | None = None,
         lenient: bool = False,
     ) -> dict[str, Any]:
+        """Create one record; returns it as the actor may see it. A batch of one of
+        :meth:`create_many`: the same steps, the same statements."""
+        (result,) = self._create_batch(
+            conn, actor, entity, [data], access=access, lenient=lenient, atomic=True
+        )
+        if isinstance(result, RecordError):
+            raise result
+        return result
+
+    def create_many(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        entity: str,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        access: Access | None = None,
+        lenient: bool = False,
+        atomic: bool = True,
+        dry_run: bool = False,
+        names: Sequence[str] | None = None,
+        seen: dict[tuple, str] | None = None,
+    ) -> list[dict[str, Any] | RecordError]:
+        """Create many records (client values, as for :meth:`create`): each goes through the
+        steps of :meth:`create` (:meth:`_prepare_create`, reference and uniqueness checks
+        batched, generated values, ``before`` hooks), then the batch is written with a few
+        set-based statements (:mod:`.batch`), then the ``after`` hooks run.
+
+        Returns, per row and in order, the created record or the :class:`RecordError` that
+        refused it. ``atomic``: any refused row raises, with the problems of every refused row
+        (each problem carries the row's ``index``), and nothing is written. Not atomic: the good
+        rows are written; if the database or an ``after`` hook refuses the batch, it is
+        replayed one record at a time (each in a savepoint; hooks then run again) so only the
+        failing rows fail. ``dry_run``: check only; a good row's result is the values it would
+        be created with. ``names`` name the rows in messages about duplicates within the batch
+        (default ``record <index>``); ``seen`` (kept by the caller across calls) finds
+        duplicates of rows checked by earlier calls but not written, as in a dry run.
+        """
+        results = self._create_batch(
+            conn,
+            actor,
+            entity,
+            rows,
+            access=access,
+            lenient=lenient,
+            atomic=atomic,
+            dry_run=dry_run,
+            names=names,
+            seen=seen,
+        )
+        if atomic:
+            refused = [(i, r) for i, r in enumerate(results) if isinstance(r, RecordError)]
+            if refused:
+                raise batch_refused(refused, len(rows))
+        return results
+
+    def _create_batch(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        entity: str,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        access: Access | None,
+        lenient: bool,
+        atomic: bool,
+        dry_run: bool = False,
+        names: Sequence[str] | None = None,
+        seen: dict[tuple, str] | None = None,
+    ) -> list[Any]:
         access = access or self.access(conn, actor)
         access.require(entity, "create")
         snap = self.registry.snapshot(conn)
         ce = snap.entity(entity)
-        self._check_field_rights(ce, access, data)
+        results: list[Any] = [None] * len(rows)
+        prepared: dict[int, dict[str, Any]] = {}
+        for i, data in enumerate(rows):
+            try:
+                prepared[i] = self._prepare_create(conn, actor, access, snap, ce, data, lenient)
+            except RecordError as exc:
+                results[i] = exc
+        self._check_relations(conn, snap, ce, prepared, results, names, seen)
+        if dry_run:
+            for i, values in prepared.items():
+                results[i] = values
+            return results
+        if atomic and any(r is not None for r in results):
+            return results
+        now = utcnow()
+        # Not atomic: what the hooks do is undone with the batch if the batch must be replayed.
+        savepoint = None if atomic else conn.begin_nested()
+        accepted: list[tuple[int, RecordEvent]] = []
+        generates = bool(checks.generated_fields(ce))
+        for i, values in prepared.items():
+            event = RecordEvent(entity, "create", actor, conn, self, values=values)
+            try:
+                if generates:
+                    generate(conn, ce, values, now)
+                self._hook("xrm_before_create", event)
+            except RecordError as exc:
+                results[i] = exc
+                continue
+            accepted.append((i, event))
+        if not accepted or (atomic and len(accepted) < len(rows)):
+            if savepoint is not None:
+                savepoint.commit()
+            return results
+        new = [NewRecord(e.values, self._owner(actor, rows[i])) for i, e in accepted]
+        try:
+            written = insert_records(conn, actor, ce, new, now)
+            for n, ((_i, event), after) in enumerate(zip(accepted, written, strict=True)):
+                rid = after["id"]
+                if self.rules.after_write(conn, snap, ce, actor, "create", rid, None, after):
+                    after = written[n] = reading.fetch(conn, snap, ce, rid, None)  # automation
+                event.record_id, event.after = rid, after
+                self._hook("xrm_after_create", event)
+        except (RecordError, sa.exc.IntegrityError) as exc:
+            if savepoint is None:
+                if isinstance(exc, sa.exc.IntegrityError):
+                    raise RecordConflict(refusal(exc)) from exc
+                raise
+            # Which record failed is unknown: replay them one at a time, each in a savepoint.
+            savepoint.rollback()
+            for i, _event in accepted:
+                results[i] = self._create_alone(conn, actor, entity, rows[i], access, lenient)
+            return results
+        if savepoint is not None:
+            savepoint.commit()
+        for (i, _event), after in zip(accepted, written, strict=True):
+            results[i] = self._visible(access, ce, after)
+        return results
+
+    def _create_alone(self, conn, actor, entity, data, access, lenient) -> Any:
+        savepoint = conn.begin_nested()
+        try:
+            (result,) = self._create_batch(
+                conn, actor, entity, [data], access=access, lenient=lenient, atomic=True
+            )
+        except sa.exc.IntegrityError as exc:
+            savepoint.rollback()
+            return RecordConflict(refusal(exc))
+        except RecordError as exc:
+            savepoint.rollback()
+            return exc
+        if isinstance(result, RecordError):
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+        return result
+
+    def _prepare_create(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        access: Access,
+        snap: MetadataSnapshot,
+        ce: CompiledEntity,
+        data: Mapping[str, Any],
+        lenient: bool,
+    ) -> dict[str, Any]:
+        """The per-record steps of a create that need no other record: field rights, defaults,
+        validation. Returns the values to write (field -> coerced value); raises the
+        :class:`RecordError` that refuses the record. Every create, single or batched, passes
+        here, and only here: this is where a step applying to each new record belongs."""
+        checks.check_field_rights(ce, access, data)
         values = ce.defaults()
         given, problems = ce.validate(data, lenient=lenient)
         values.update(given)
         if problems:
             raise RecordInvalid(
-                f"{entity}: {len(problems)} invalid field(s)", [p.as_dict() for p in problems]
+                f"{ce.name}: {len(problems)} invalid field(s)", [p.as_dict() for p in problems]
             )
-        now = utcnow()
-        self._generate(conn, ce, values, now)
-        self._check_references(conn, snap, ce, values)
-        self._check_unique(conn, ce, values, None)
-        event = RecordEvent(entity, "create", actor, conn, self, values=values)
-        self._hook("xrm_before_create", event)
-        owner = actor.user_id
-        if "owner_id" in data and actor.is_admin:
-            owner = data["owner_id"]
-        row = ce.to_row({k: v for k, v in values.items() if not ce.fields[k].type.association})
-        row.update(
-            created_at=now,
-            updated_at=now,
-            created_by=actor.user_id,
-            updated_by=actor.user_id,
-            owner_id=owner if ce.definition.ownership == "user" else None,
-            row_version=1,
+        self.rules.before_create(conn, snap, ce, actor, values, data.keys())
+        return values
+
+    def _check_relations(
+        self,
+        conn: sa.Connection,
+        snap: MetadataSnapshot,
+        ce: CompiledEntity,
+        prepared: dict[int, dict[str, Any]],
+        results: list[Any],
+        names: Sequence[str] | None = None,
+        seen: dict[tuple, str] | None = None,
+        current: Sequence[Mapping[str, Any] | None] | None = None,
+        record_ids: Sequence[int | None] | None = None,
+    ) -> None:
+        """References, then uniqueness, of the prepared records, batched (a few queries for
+        any number of records). A refused record leaves ``prepared`` and gets its error in
+        ``results``."""
+        order = list(prepared)
+        missing = checks.missing_references(conn, snap, ce, [prepared[i] for i in order])
+        for i, problems in zip(order, missing, strict=True):
+            if problems:
+                results[i] = RecordInvalid(f"{ce.name}: reference to a missing record", problems)
+                del prepared[i]
+        order = list(prepared)
+        unique_fields = checks.unique_fields(ce)
+        if not unique_fields or not order:
+            return
+        conflicts = checks.unique_conflicts(
+            conn,
+            ce,
+            [
+                rows.to_row(ce, {f: values[f] for f in unique_fields if f in values})
+                for values in (prepared[i] for i in order)
+            ],
+            current=[current[i] for i in order] if current else None,
+            record_ids=[record_ids[i] for i in order] if record_ids else None,
+            names=[names[i] for i in order] if names else [f"record {i}" for i in order],
+            seen=seen,
         )
-        record_id = conn.execute(
-            ce.table.insert().values(row).returning(ce.table.c.id)
-        ).scalar_one()
-        self._write_links(conn, ce, record_id, values, replace=False)
-        after = self._fetch(conn, ce, record_id, None)
-        self._record(conn, actor, ce, "create", record_id, None, after)
-        event.record_id, event.after = record_id, after
-        self._hook("xrm_after_create", event)
-        return self._visible(access, ce, after)
+        for i, conflict in zip(order, conflicts, strict=True):
+            if conflict is not None:
+                results[i] = conflict
+                del prepared[i]
+
+    @staticmethod
+    def _owner(actor: Actor, data: Mapping[str, Any]) -> int | None:
+        if "owner_id" in data and actor.is_admin:
+            return data["owner_id"]
+        return actor.user_id
 
     def update(
         self,
@@ -184,29 +396,37 @@ class RecordService:
         *,
         access: Access | None = None,
         lenient: bool = False,
+        workflow: Any = None,
     ) -> dict[str, Any]:
+        """``workflow`` (a :class:`xrm.core.workflows.writestep.WorkflowWrite`) marks a write
+        made by the workflow engine: a transition, or an automation's ``setFields``."""
         access = access or self.access(conn, actor)
         access.require(entity, "update")
         snap = self.registry.snapshot(conn)
         ce = snap.entity(entity)
         t = ce.table
-        before = self._fetch(conn, ce, record_id, access)
-        if before is None:
+        stored = reading.fetch_row(conn, ce, record_id, access)
+        if stored is None:
             raise RecordNotFound(f"{entity} {record_id} does not exist")
-        current = before["row_version"]
+        current = stored["row_version"]
         if expected_version is not None and current != expected_version:
             raise RecordVersionMismatch(
                 f"{entity} {record_id} was changed by someone else (version {current}, you had {expected_version})"
             )
-        self._check_field_rights(ce, access, data)
-        values, problems = ce.validate(data, partial=True, lenient=lenient)
-        if problems:
-            raise RecordInvalid(
-                f"{entity}: {len(problems)} invalid field(s)", [p.as_dict() for p in problems]
-            )
-        self._check_references(conn, snap, ce, values)
-        self._check_unique(conn, ce, values, record_id)
-        full_before = self._fetch(conn, ce, record_id, None)  # audit compares the whole record
+        full_before = reading.record_of(conn, snap, ce, stored, None)  # the audit compares all
+        before = (
+            reading.record_of(conn, snap, ce, stored, access)
+            if ce.associations
+            else self._visible(access, ce, full_before)
+        )
+        values = self._prepare_update(conn, actor, access, snap, ce, before, data, lenient)
+        self.rules.before_update(conn, snap, ce, actor, full_before, values, workflow)
+        prepared, results = {0: values}, [None]
+        self._check_relations(
+            conn, snap, ce, prepared, results, current=[stored], record_ids=[record_id]
+        )
+        if results[0] is not None:
+            raise results[0]
         event = RecordEvent(
             entity, "update", actor, conn, self, record_id=record_id, values=values, before=before
         )
@@ -220,12 +440,53 @@ class RecordService:
         )
         if res.rowcount != 1:
             raise RecordVersionMismatch(f"{entity} {record_id} was changed by someone else")
-        self._write_links(conn, ce, record_id, values, replace=True)
-        after = self._fetch(conn, ce, record_id, None)
-        self._record(conn, actor, ce, "update", record_id, full_before, after)
+        links.replace_links(conn, snap, ce, record_id, values, access)
+        # The stored row is the row read before with what this update wrote (no re-read).
+        after = reading.record_of(conn, snap, ce, {**stored, **row}, None)
+        note = workflow.audit_note() if workflow is not None else None
+        self._record(
+            conn,
+            actor,
+            ce,
+            "update",
+            record_id,
+            full_before,
+            after,
+            extra={"workflow": note} if note else None,
+        )
+        if self.rules.after_write(
+            conn, snap, ce, actor, "update", record_id, full_before, after, workflow
+        ):
+            after = reading.fetch(conn, snap, ce, record_id, None)  # an automation changed it
         event.after = after
         self._hook("xrm_after_update", event)
+        if ce.associations and not access.unrestricted:
+            # Links to records the writer cannot see are kept, and not shown to them.
+            return reading.fetch(conn, snap, ce, record_id, access) or {}
         return self._visible(access, ce, after)
+
+    def _prepare_update(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        access: Access,
+        snap: MetadataSnapshot,
+        ce: CompiledEntity,
+        before: Mapping[str, Any],
+        data: Mapping[str, Any],
+        lenient: bool,
+    ) -> dict[str, Any]:
+        """The per-record steps of an update that need no other record: field rights and
+        validation of the changed fields. Returns the values to write; raises the
+        :class:`RecordError` that refuses the change. The counterpart of
+        :meth:`_prepare_create`: a step applying to each changed record belongs here."""
+        checks.check_field_rights(ce, access, data)
+        values, problems = ce.validate(data, partial=True, lenient=lenient)
+        if problems:
+            raise RecordInvalid(
+                f"{ce.name}: {len(problems)} invalid field(s)", [p.as_dict() for p in problems]
+            )
+        return values
 
     def delete(
         self,
@@ -242,7 +503,7 @@ class RecordService:
         access.require(entity, "delete")
         snap = self.registry.snapshot(conn)
         ce = snap.entity(entity)
-        before = self._fetch(conn, ce, record_id, access)
+        before = reading.fetch(conn, snap, ce, record_id, access)
         if before is None:
             raise RecordNotFound(f"{entity} {record_id} does not exist")
         if expected_version is not None and before["row_version"] != expected_version:
@@ -266,6 +527,7 @@ class RecordService:
             self._record(
                 conn, actor, other, "delete", rid, None, None, extra={"batch": deletion.batch}
             )
+        self.rules.after_delete(conn, snap, actor, list(deletion.records))
         self._hook("xrm_after_delete", event)
 
     def restore(
@@ -275,12 +537,14 @@ class RecordService:
         if not actor.is_admin:
             raise AccessDenied("only administrators may restore records from the recycle bin")
         snap = self.registry.snapshot(conn)
-        rows = recyclebin.batch_of(conn, entity, record_id)
-        recyclebin.restore_rows(conn, snap, rows)
-        for name, rid in rows:
+        batch = recyclebin.batch_of(conn, entity, record_id)
+        recyclebin.restore_rows(conn, snap, batch)
+        for name, rid in batch:
             ce = snap.entity(name)
-            self._record(conn, actor, ce, "restore", rid, None, self._fetch(conn, ce, rid, None))
-        return self._fetch(conn, snap.entity(entity), record_id, None)
+            after = reading.fetch(conn, snap, ce, rid, None)
+            self._record(conn, actor, ce, "restore", rid, None, after)
+        self.rules.after_restore(conn, snap, actor, list(batch))
+        return reading.fetch(conn, snap, snap.entity(entity), record_id, None)
 
     def purge(self, conn: sa.Connection, actor: Actor, entity: str, record_id: int) -> int:
         """Delete a record in the recycle bin (and its batch) for good."""
@@ -309,7 +573,15 @@ class RecordService:
         fields = [*ce.fields]
         changes = audit.diff(before, after, fields) if action in ("create", "update") else {}
         if ce.definition.audit:
-            audit.write(conn, actor, ce.name, record_id, action, changes)
+            note = (extra or {}).get("workflow")
+            audit.write(
+                conn,
+                actor,
+                ce.name,
+                record_id,
+                action,
+                {**changes, "$workflow": note} if note else changes,
+            )
         version = (after or {}).get("row_version")
         key = f"{ce.name}:{record_id}:{action}:{version if version is not None else uuid.uuid4()}"
         payload = {
@@ -333,139 +605,6 @@ class RecordService:
     def _visible(self, access: Access, ce: CompiledEntity, record: dict) -> dict:
         hidden = access.hidden(ce.name)
         return {k: v for k, v in record.items() if k not in hidden} if hidden else record
-
-    def _check_field_rights(
-        self, ce: CompiledEntity, access: Access, data: Mapping[str, Any]
-    ) -> None:
-        denied = [f for f in data if f in access.readonly(ce.name) or f in access.hidden(ce.name)]
-        if denied:
-            raise AccessDenied(
-                f"{access.actor.username} may not write {', '.join(denied)} of {ce.name}",
-                [
-                    {"pointer": f"/{f}", "field": f, "message": "you may not write this field"}
-                    for f in denied
-                ],
-            )
-
-    def _generate(
-        self, conn: sa.Connection, ce: CompiledEntity, values: dict, now: dt.datetime
-    ) -> None:
-        for cf in ce.fields.values():
-            if (
-                cf.spec.type == "uuid"
-                and values.get(cf.name) is None
-                and cf.spec.opt("generate", True)
-            ):
-                values[cf.name] = uuid.uuid4()
-            elif cf.spec.type == "autonumber":
-                values[cf.name] = next_number(
-                    conn, ce.name, cf.name, cf.spec.opt("format"), now.date()
-                )
-
-    def _check_references(
-        self, conn, snap: MetadataSnapshot, ce: CompiledEntity, values: Mapping
-    ) -> None:
-        problems = []
-        for name, value in values.items():
-            cf = ce.fields[name]
-            if value is None or cf.spec.type not in ("reference", "manytomany", "regarding"):
-                continue
-            if cf.spec.type == "regarding":
-                target_name, ids = value[0], [value[1]]
-            else:
-                target_name, ids = (
-                    cf.spec.opt("target"),
-                    value if isinstance(value, list) else [value],
-                )
-            if not ids:
-                continue
-            target = snap.entities.get(target_name)
-            if target is None:
-                problems.append(
-                    {
-                        "pointer": f"/{name}",
-                        "field": name,
-                        "message": f"entity {target_name!r} does not exist",
-                    }
-                )
-                continue
-            tt = target.table
-            found = set(
-                conn.execute(
-                    sa.select(tt.c.id).where(tt.c.id.in_(ids), tt.c.deleted_at.is_(None))
-                ).scalars()
-            )
-            missing = [i for i in ids if i not in found]
-            if missing:
-                problems.append(
-                    {
-                        "pointer": f"/{name}",
-                        "field": name,
-                        "message": f"{cf.spec.label}: {target_name} {', '.join(map(str, missing))} does not exist",
-                    }
-                )
-        if problems:
-            raise RecordInvalid(f"{ce.name}: reference to a missing record", problems)
-
-    def _check_unique(
-        self, conn, ce: CompiledEntity, values: Mapping, record_id: int | None
-    ) -> None:
-        t = ce.table
-        for ix in t.indexes:
-            if not ix.unique:
-                continue
-            cols = [c.name for c in ix.columns]
-            fields = [f for f in ce.fields.values() if set(f.columns) & set(cols)]
-            if not any(f.name in values for f in fields):
-                continue
-            if record_id is None:
-                row = ce.to_row({f.name: values.get(f.name) for f in fields})
-            else:
-                current = (
-                    conn.execute(sa.select(*(t.c[c] for c in cols)).where(t.c.id == record_id))
-                    .mappings()
-                    .one()
-                )
-                row = dict(current)
-                row.update(ce.to_row({f.name: values[f.name] for f in fields if f.name in values}))
-            if any(row.get(c) is None for c in cols):
-                continue
-            q = sa.select(t.c.id, t.c.deleted_at).where(*(t.c[c] == row[c] for c in cols))
-            if record_id is not None:
-                q = q.where(t.c.id != record_id)
-            clash = conn.execute(q.limit(1)).first()
-            if clash is not None:
-                labels = ", ".join(f.spec.label for f in fields)
-                where = (
-                    " (in the recycle bin: restore or purge it)"
-                    if clash.deleted_at is not None
-                    else ""
-                )
-                raise RecordConflict(
-                    f"{ce.name} {clash.id}{where} already has the same {labels}",
-                    [
-                        {
-                            "pointer": f"/{f.name}",
-                            "field": f.name,
-                            "message": f"{f.spec.label} must be unique",
-                        }
-                        for f in fields
-                    ],
-                )
-
-    def _write_links(
-        self, conn, ce: CompiledEntity, record_id: int, values: Mapping, replace: bool
-    ) -> None:
-        for fname, assoc in ce.associations.items():
-            if fname not in values:
-                continue
-            if replace:
-                conn.execute(assoc.delete().where(assoc.c.source_id == record_id))
-            ids = values[fname] or []
-            if ids:
-                conn.execute(
-                    assoc.insert(), [{"source_id": record_id, "target_id": i} for i in ids]
-                )
 
 
 def _system_like(actor: Actor) -> Actor:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_appbuilder.security.sqla.models import (
+    User,
     assoc_permissionview_role,
     assoc_user_group,
     assoc_user_role,
@@ -129,6 +130,30 @@ def resolve_access(conn: sa.Connection, actor: Actor) -> Access:
             ).scalars()
         )
     return Access(actor=actor, grants=frozenset(grants), scopes=scopes, secured=secured, team=team)
+
+
+_user_t = User.__table__
+_ACTOR_QUERY = (
+    sa.select(_user_t.c.username, _user_t.c.active, role_t.c.name)
+    .select_from(
+        _user_t.outerjoin(assoc_user_role, assoc_user_role.c.user_id == _user_t.c.id).outerjoin(
+            role_t, role_t.c.id == assoc_user_role.c.role_id
+        )
+    )
+    .where(_user_t.c.id == sa.bindparam("user_id"))
+)
+
+
+def actor_of(conn: sa.Connection, user_id: int, admin_role: str = "Admin") -> Actor | None:
+    """The actor of an active user, with their roles (one query), or None for a user who does
+    not exist or is not active."""
+    rows = conn.execute(_ACTOR_QUERY, {"user_id": user_id}).all()
+    if not rows or not rows[0].active:
+        return None
+    roles = tuple(r.name for r in rows if r.name is not None)
+    return Actor(
+        user_id=user_id, username=rows[0].username, roles=roles, is_admin=admin_role in roles
+    )
 
 
 def roles_of(conn: sa.Connection, user_id: int) -> list[str]:

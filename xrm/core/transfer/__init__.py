@@ -19,7 +19,6 @@ Public API::
 
 from __future__ import annotations
 
-from .bulk import create_many
 from .errors import ImportFileError, ImportMappingError, TransferError
 from .export import ExportColumn, RecordExport, export_csv, export_xlsx
 from .importer import import_file
@@ -40,7 +39,6 @@ __all__ = [
     "RowError",
     "TabularFile",
     "TransferError",
-    "create_many",
     "export_csv",
     "export_xlsx",
     "import_file",

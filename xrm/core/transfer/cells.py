@@ -27,8 +27,6 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from ...metadata.fieldtypes import FieldValueError
 from ...metadata.model import FieldSpec
 
@@ -42,6 +40,9 @@ MONEY_TEXT = re.compile(
     r"^\s*(?:([A-Za-z]{3})\s+)?([-+]?[0-9][0-9.]*|[-+]?\.[0-9]+)(?:\s+([A-Za-z]{3}))?\s*$"
 )
 REGARDING_TEXT = re.compile(r"^\s*([a-z][a-z0-9_.]*)\s*[:/#]\s*([0-9]+)\s*$")
+#: Control characters an XLSX cell cannot hold: openpyxl's ``ILLEGAL_CHARACTERS_RE``, copied so
+#: that openpyxl is imported on the first spreadsheet, not at start-up.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 #: Largest integer a spreadsheet number keeps exactly (IEEE double).
 EXACT_INT = 2**53
 

@@ -1,10 +1,11 @@
 """Import a CSV or XLSX file into an entity, through the record service.
 
 The file is read batch by batch (``batch_size`` rows in memory at a time). Each batch is
-planned (:mod:`.planning`: every check of the record service, batched) and then written: new
-records through :func:`.bulk.create_many`, changed records through
-:meth:`RecordService.update`, one at a time. Rows whose values equal the record's are left
-alone, so importing a file just exported changes nothing (no new version, no audit entry).
+planned (:mod:`.planning`: keys matched, changes found) and then written: new records through
+:meth:`RecordService.create_many` (the record service's every step, batched; a dry run of it
+when nothing is to be written), changed records through :meth:`RecordService.update`, one at a
+time. Rows whose values equal the record's are left alone, so importing a file just exported
+changes nothing (no new version, no audit entry).
 
 The import runs inside a savepoint of the caller's transaction: an all-or-nothing import that
 meets a bad row rolls its writes back, keeps checking the rest of the file (so the report lists
@@ -23,7 +24,6 @@ from ..context import Actor
 from ..records.errors import RecordConflict, RecordError
 from ..records.service import RecordService
 from ..security.access import Access, AccessDenied
-from .bulk import create_many
 from .cells import is_empty
 from .mapping import resolve_columns
 from .planning import RowPlan, RowPlanner
@@ -89,10 +89,11 @@ class _ImportRun:
         try:
             for batch in _batches(table.rows(), options.batch_size):
                 plans = self.planner.plan(batch)
-                if savepoint is not None and savepoint.is_active:
-                    self._write(plans)
-                    if options.mode is ImportMode.ALL_OR_NOTHING and any(not p.ok for p in plans):
-                        savepoint.rollback()
+                writing = savepoint is not None and savepoint.is_active
+                self._write(plans, dry_run=not writing)
+                all_or_nothing = options.mode is ImportMode.ALL_OR_NOTHING
+                if writing and all_or_nothing and any(not p.ok for p in plans):
+                    savepoint.rollback()
                 self._count(plans)
         except BaseException:
             if savepoint is not None and savepoint.is_active:
@@ -115,46 +116,38 @@ class _ImportRun:
 
     # -- writing --------------------------------------------------------------------------------
 
-    def _write(self, plans: list[RowPlan]) -> None:
+    def _write(self, plans: list[RowPlan], dry_run: bool) -> None:
+        """Create and update the records of the good rows (``dry_run``: only check the new
+        ones). An all-or-nothing import stops writing at the first bad row."""
         if self.options.mode is ImportMode.ALL_OR_NOTHING and any(not p.ok for p in plans):
-            return  # nothing of this import will stand: no need to write
+            dry_run = True  # nothing of this import will stand
         creates = [p for p in plans if p.ok and p.action == "create"]
         if creates:
-            self._create(creates)
+            self._create(creates, dry_run)
+        if dry_run:
+            return
         for p in plans:
             if p.ok and p.action == "update":
                 self._guarded(p, self._update)
 
-    def _create(self, plans: list[RowPlan]) -> None:
-        batch = self.conn.begin_nested()
-        try:
-            results = create_many(
-                self.records,
-                self.conn,
-                self.actor,
-                self.access,
-                self.planner.ce,
-                [p.values for p in plans],
-            )
-        except (RecordError, sa.exc.IntegrityError):
-            # Which record failed is unknown: replay the batch one record at a time, through
-            # the record service itself, so the failing rows are found and the others written.
-            batch.rollback()
-            for p in plans:
-                self._guarded(p, self._create_one)
-            return
-        batch.commit()
+    def _create(self, plans: list[RowPlan], dry_run: bool) -> None:
+        results = self.records.create_many(
+            self.conn,
+            self.actor,
+            self.planner.ce.name,
+            [p.data for p in plans],
+            access=self.access,
+            lenient=True,
+            atomic=False,
+            dry_run=dry_run,
+            names=[f"row {p.row}" for p in plans],
+            seen=self.planner.unique_seen,
+        )
         for p, result in zip(plans, results, strict=True):
             if isinstance(result, RecordError):
                 self._fail(p, result)
-            else:
-                p.record_id = result
-
-    def _create_one(self, p: RowPlan) -> None:
-        record = self.records.create(
-            self.conn, self.actor, self.planner.ce.name, p.data, access=self.access, lenient=True
-        )
-        p.record_id = record["id"]
+            elif not dry_run:
+                p.record_id = result["id"]
 
     def _update(self, p: RowPlan) -> None:
         # The changes were found against the record as read when the batch was planned: if

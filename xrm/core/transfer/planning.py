@@ -1,11 +1,13 @@
 """Decide, for a batch of rows, what the import does with each: create, update, leave unchanged,
 or report as bad.
 
-The checks are the record service's own, in its order (permission, validation with the field
-types' lenient coercion, references, uniqueness), run for a whole batch at once (:mod:`.checks`:
-one query per reference target and per unique key, not one per row). A dry run stops here, so it reports what
-the import would do without writing anything. Duplicates within the file are found too: a key
-or unique value given by an earlier row is a problem of the later row.
+Rows that create a record are left to :meth:`RecordService.create_many` (which validates and
+checks them, batched, with a dry run when nothing is to be written). Rows that update one are
+checked here with the record service's own checks, in its order (permission, validation with
+the field types' lenient coercion, references, uniqueness: :mod:`xrm.core.records.checks`, one
+query per reference target and per unique key, not one per row), to find what actually
+changes. Duplicates within the file are found too: a key or unique value given by an earlier
+row is a problem of the later row.
 
 Each stage only sees the rows that passed the stages before it, as the service stops at the
 first failing step: every bad row is reported, with the problems of the step that refused it.
@@ -21,10 +23,10 @@ import sqlalchemy as sa
 
 from ...metadata.compiler import CompiledEntity, MetadataSnapshot
 from ...metadata.fieldtypes import FieldValueError
+from ..records import rows as storage
+from ..records.checks import chunks, in_list, missing_references, unique_conflicts
 from ..security.access import Access
-from . import storage
 from .cells import TEXT_TRANSLATED, VERBATIM_TYPES, cell_input, is_empty, text_of
-from .checks import UniqueIndex, chunks, in_list, missing_references
 from .mapping import ColumnMap
 from .report import EmptyCells, ImportOptions, RowError
 
@@ -32,7 +34,7 @@ from .report import EmptyCells, ImportOptions, RowError
 @dataclass(slots=True)
 class RowPlan:
     """What to do with one row. ``data`` is the lenient input of the fields to write (for the
-    record service); ``values`` the same values coerced (create: with defaults applied)."""
+    record service); ``values`` (updates) the changed values coerced."""
 
     row: int
     action: str = "create"  # create | update | unchanged | bad
@@ -77,10 +79,10 @@ class RowPlanner:
             for i, f in columns.fields
             for cf in (ce.fields[f],)
         ]
-        self.defaults = ce.defaults()
         self.key_columns = [c for k in columns.key if k != "id" for c in ce.fields[k].columns]
-        self.unique = UniqueIndex.of(ce)
         self.seen_keys: dict[tuple, int] = {}
+        #: unique values given by earlier rows of the file (for the record service's check)
+        self.unique_seen: dict[tuple, str] = {}
         self.readonly = access.readonly(ce.name)
         self.dump = storage.dumper(ce)
         self.links = [f for _, f in columns.fields if ce.fields[f].type.association]
@@ -93,8 +95,9 @@ class RowPlanner:
         for p in plans:
             if p.ok:
                 self._validate(p)
-        self._check_references([p for p in plans if p.ok and p.action != "unchanged"])
-        self._check_unique([p for p in plans if p.ok and p.action != "unchanged"])
+        # New records are checked by the record service as it creates them (create_many).
+        self._check_references([p for p in plans if p.ok and p.action == "update"])
+        self._check_unique([p for p in plans if p.ok and p.action == "update"])
         for p in plans:
             if not p.ok:
                 p.action = "bad"
@@ -243,61 +246,48 @@ class RowPlanner:
             self._error(p, f"{access.actor.username} may not {action} {ce.name} records")
             return
         if action == "create":
-            data = {k: v for k, v in p.data.items() if v is not None}
-            given, problems = ce.validate(data, lenient=True)
-            p.data = data
-            p.values = {
-                k: (v.copy() if isinstance(v, list | dict) else v) for k, v in self.defaults.items()
-            }
-            p.values.update(given)
-            for problem in problems:
-                self._error(p, problem.message, problem.field)
-            written = data
-        else:
-            values, problems = ce.validate(p.data, partial=True, lenient=True)
-            refused = {pr.field: pr.message for pr in problems}
-            changed, changed_values = {}, {}
-            for f, raw in p.data.items():
-                old = p.existing.get(f)
-                cf = ce.fields[f]
-                if isinstance(raw, str) and raw == text_of(cf.spec.type, old):
-                    continue  # as exported: unchanged, even if the field's rules have since moved
-                if f in refused:
-                    self._error(p, refused[f], f)
-                elif not _same(old, _json_of(cf, values[f])):
-                    changed[f], changed_values[f] = raw, values[f]
-            p.data, p.values = changed, changed_values
-            if p.ok and not changed:
-                p.action = "unchanged"
-            written = changed
-        for f in (f for f in written if f in self.readonly):
+            # An empty cell is "not given" on a new record: the default applies. The record
+            # service validates and checks the rest (RecordService.create_many).
+            p.data = {k: v for k, v in p.data.items() if v is not None}
+            return
+        values, problems = ce.validate(p.data, partial=True, lenient=True)
+        refused = {pr.field: pr.message for pr in problems}
+        changed, changed_values = {}, {}
+        for f, raw in p.data.items():
+            old = p.existing.get(f)
+            cf = ce.fields[f]
+            if isinstance(raw, str) and raw == text_of(cf.spec.type, old):
+                continue  # as exported: unchanged, even if the field's rules have since moved
+            if f in refused:
+                self._error(p, refused[f], f)
+            elif not _same(old, _json_of(cf, values[f])):
+                changed[f], changed_values[f] = raw, values[f]
+        p.data, p.values = changed, changed_values
+        if p.ok and not changed:
+            p.action = "unchanged"
+        for f in (f for f in changed if f in self.readonly):
             self._error(p, f"you may not write {ce.fields[f].spec.label}", f)
 
     def _check_references(self, plans: list[RowPlan]) -> None:
         found = missing_references(self._conn, self.snapshot, self.ce, [p.values for p in plans])
         for p, problems in zip(plans, found, strict=True):
-            for name, message in problems:
-                self._error(p, message, name)
+            for pr in problems:
+                self._error(p, pr["message"], pr["field"])
 
     def _check_unique(self, plans: list[RowPlan]) -> None:
-        for index in self.unique:
-            candidates, by_row = [], {}
-            for p in plans:
-                if not p.ok or not any(n in p.values for n in index.names):
-                    continue
-                if p.action == "create":
-                    row = storage.to_row(self.ce, {n: p.values.get(n) for n in index.names})
-                else:  # the record's columns, with what the row changes
-                    row = dict(p.existing_row)
-                    changed = {n: p.values[n] for n in index.names if n in p.values}
-                    row.update(storage.to_row(self.ce, changed))
-                value = index.value(row)
-                if value is not None:
-                    candidates.append((p.row, value, p.record_id))
-                    by_row[p.row] = p
-            for row, message in index.clashes(self._conn, candidates).items():
-                for name in index.names:
-                    self._error(by_row[row], message, name)
+        conflicts = unique_conflicts(
+            self._conn,
+            self.ce,
+            [storage.to_row(self.ce, p.values) for p in plans],
+            current=[p.existing_row for p in plans],
+            record_ids=[p.record_id for p in plans],
+            names=[f"row {p.row}" for p in plans],
+            seen=self.unique_seen,
+        )
+        for p, conflict in zip(plans, conflicts, strict=True):
+            if conflict is not None:
+                for pr in conflict.problems:
+                    self._error(p, str(conflict), pr["field"])
 
     # -- helpers ------------------------------------------------------------------------------
 

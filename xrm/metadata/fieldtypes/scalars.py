@@ -29,43 +29,44 @@ PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{2,31}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-def _expect(cond: bool, message: str) -> None:
-    if not cond:
-        raise FieldValueError(message)
-
-
 def _check_string(spec: FieldSpec, value: Any, default_max: int | None) -> str:
-    _expect(isinstance(value, str), f"expected a string, got {type(value).__name__}")
+    if value.__class__ is not str and not isinstance(value, str):
+        raise FieldValueError(f"expected a string, got {type(value).__name__}")
     check_text(value)
-    max_len = spec.kw("maxLength", default_max)
+    kw = spec.schema.get
+    max_len = kw("maxLength", default_max)
     if max_len is not None and len(value) > max_len:
         raise FieldValueError(f"is longer than {max_len} characters ({len(value)})")
-    min_len = spec.kw("minLength")
+    min_len = kw("minLength")
     if min_len is not None and len(value) < min_len:
         raise FieldValueError(f"is shorter than {min_len} characters")
-    pattern = spec.kw("pattern")
+    pattern = kw("pattern")
     if pattern is not None and not re.search(pattern, value):
         raise FieldValueError(f"does not match the pattern {pattern}")
-    fmt = spec.kw("format")
-    if value and fmt == "email":
-        _expect(bool(EMAIL.match(value)), f"{value!r} is not a valid e-mail address")
-    elif value and fmt == "phone":
-        _expect(bool(PHONE.match(value)), f"{value!r} is not a valid phone number")
-    elif value and fmt in ("uri", "url"):
+    fmt = kw("format")
+    if fmt is None or not value:
+        return value
+    if fmt == "email":
+        if not EMAIL.match(value):
+            raise FieldValueError(f"{value!r} is not a valid e-mail address")
+    elif fmt == "phone":
+        if not PHONE.match(value):
+            raise FieldValueError(f"{value!r} is not a valid phone number")
+    elif fmt in ("uri", "url"):
         parsed = urlparse(value)
-        _expect(
-            bool(
-                parsed.scheme in ("http", "https", "ftp", "mailto")
-                and (parsed.netloc or parsed.path)
-            ),
-            f"{value!r} is not a valid URL",
-        )
+        if not (
+            parsed.scheme in ("http", "https", "ftp", "mailto") and (parsed.netloc or parsed.path)
+        ):
+            raise FieldValueError(f"{value!r} is not a valid URL")
     return value
 
 
 def check_text(value: str) -> None:
     """Text every database stores: no NUL character, valid Unicode (no lone surrogates)."""
-    _expect("\x00" not in value, "contains a NUL character")
+    if value.isascii() and "\x00" not in value:
+        return
+    if "\x00" in value:
+        raise FieldValueError("contains a NUL character")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -73,12 +74,13 @@ def check_text(value: str) -> None:
 
 
 def _check_range(spec: FieldSpec, value: Any, limits: tuple[int, int] | None = None) -> Any:
-    lo, hi = spec.kw("minimum"), spec.kw("maximum")
+    kw = spec.schema.get
+    lo, hi = kw("minimum"), kw("maximum")
     if lo is not None and value < lo:
         raise FieldValueError(f"must be at least {lo}")
     if hi is not None and value > hi:
         raise FieldValueError(f"must be at most {hi}")
-    xlo, xhi = spec.kw("exclusiveMinimum"), spec.kw("exclusiveMaximum")
+    xlo, xhi = kw("exclusiveMinimum"), kw("exclusiveMaximum")
     if xlo is not None and value <= xlo:
         raise FieldValueError(f"must be greater than {xlo}")
     if xhi is not None and value >= xhi:
@@ -150,10 +152,8 @@ def _coerce_int(limits: tuple[int, int]):
             value = int(value)
         if lenient and isinstance(value, float | Decimal) and value == int(value):
             value = int(value)
-        _expect(
-            isinstance(value, int) and not isinstance(value, bool),
-            f"expected a whole number, got {_describe(value)}",
-        )
+        if not (isinstance(value, int) and not isinstance(value, bool)):
+            raise FieldValueError(f"expected a whole number, got {_describe(value)}")
         return _check_range(spec, value, limits)
 
     return coerce
@@ -216,11 +216,13 @@ def to_decimal(value: Any, lenient: bool, precision: int, scale: int) -> Decimal
     elif isinstance(value, int | Decimal):
         d = Decimal(value)
     elif isinstance(value, float):
-        _expect(math.isfinite(value), "must be a finite number")
+        if not math.isfinite(value):
+            raise FieldValueError("must be a finite number")
         d = Decimal(repr(value))
     else:
         raise FieldValueError(f"expected a number, got {_describe(value)}")
-    _expect(d.is_finite(), "must be a finite number")
+    if not d.is_finite():
+        raise FieldValueError("must be a finite number")
     if d and d.adjusted() >= precision - scale:
         raise FieldValueError(f"has more than {precision - scale} digits before the decimal point")
     d = d.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
@@ -273,11 +275,10 @@ def _coerce_float(spec: FieldSpec, value: Any, lenient: bool = False) -> float:
             value = float(value)
         except ValueError:
             raise FieldValueError(f"{value!r} is not a number") from None
-    _expect(
-        isinstance(value, int | float) and not isinstance(value, bool),
-        f"expected a number, got {_describe(value)}",
-    )
-    _expect(math.isfinite(value), "must be a finite number")
+    if not (isinstance(value, int | float) and not isinstance(value, bool)):
+        raise FieldValueError(f"expected a number, got {_describe(value)}")
+    if not math.isfinite(value):
+        raise FieldValueError("must be a finite number")
     return _check_range(spec, float(value))
 
 
@@ -298,17 +299,17 @@ def _coerce_money(spec: FieldSpec, value: Any, lenient: bool = False) -> tuple[D
     default_currency = spec.opt("defaultCurrency")
     if isinstance(value, dict):
         unknown = set(value) - {"amount", "currency"}
-        _expect(not unknown, f"unknown key(s) {sorted(unknown)}; expected amount and currency")
+        if unknown:
+            raise FieldValueError(f"unknown key(s) {sorted(unknown)}; expected amount and currency")
         amount, currency = value.get("amount"), value.get("currency", default_currency)
     elif lenient or default_currency:
         amount, currency = value, default_currency
     else:
         raise FieldValueError('expected {"amount": ..., "currency": "EUR"}')
-    _expect(amount is not None, "amount is missing")
-    _expect(
-        isinstance(currency, str) and bool(CURRENCY.match(currency)),
-        f"currency {currency!r} is not an ISO 4217 code such as EUR",
-    )
+    if amount is None:
+        raise FieldValueError("amount is missing")
+    if not (isinstance(currency, str) and bool(CURRENCY.match(currency))):
+        raise FieldValueError(f"currency {currency!r} is not an ISO 4217 code such as EUR")
     allowed = spec.opt("currencies")
     if allowed and currency not in allowed:
         raise FieldValueError(f"currency {currency} is not one of {', '.join(allowed)}")
@@ -377,7 +378,8 @@ def _coerce_bool(spec: FieldSpec, value: Any, lenient: bool = False) -> bool:
             return False
     if lenient and isinstance(value, int) and value in (0, 1):
         return bool(value)
-    _expect(isinstance(value, bool), f"expected true or false, got {_describe(value)}")
+    if not isinstance(value, bool):
+        raise FieldValueError(f"expected true or false, got {_describe(value)}")
     return value
 
 
@@ -398,7 +400,8 @@ def _coerce_date(spec: FieldSpec, value: Any, lenient: bool = False) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    _expect(isinstance(value, str), f"expected a date (YYYY-MM-DD), got {_describe(value)}")
+    if not isinstance(value, str):
+        raise FieldValueError(f"expected a date (YYYY-MM-DD), got {_describe(value)}")
     text = value.strip()
     if lenient and len(text) > 10 and text[10] in "T ":
         text = text[:10]
@@ -434,7 +437,8 @@ def _coerce_datetime(spec: FieldSpec, value: Any, lenient: bool = False) -> dt.d
     elif isinstance(value, dt.date) and lenient:
         parsed = dt.datetime(value.year, value.month, value.day)
     else:
-        _expect(isinstance(value, str), f"expected a date-time (ISO 8601), got {_describe(value)}")
+        if not isinstance(value, str):
+            raise FieldValueError(f"expected a date-time (ISO 8601), got {_describe(value)}")
         text = value.strip()
         if lenient and len(text) == 10:
             text += "T00:00:00"
@@ -478,16 +482,21 @@ def choice_values(spec: FieldSpec) -> list[str]:
 
 
 def _coerce_choice(spec: FieldSpec, value: Any, lenient: bool = False) -> str:
+    if value.__class__ is str and value in spec.schema.get("enum", ()):
+        return value  # the common case, without building the list of values
     values = choice_values(spec)
     if lenient and isinstance(value, list):
-        _expect(len(value) == 1, f"has {len(value)} values where one is expected")
+        if len(value) != 1:
+            raise FieldValueError(f"has {len(value)} values where one is expected")
         value = value[0]
     if lenient and isinstance(value, str) and value not in values:
         for opt in spec.opt("options", ()):
             if str(opt.get("label", "")).lower() == value.strip().lower():
                 return opt["value"]
-    _expect(isinstance(value, str), f"expected one of {values}, got {_describe(value)}")
-    _expect(value in values, f"{value!r} is not one of {', '.join(values)}")
+    if not isinstance(value, str):
+        raise FieldValueError(f"expected one of {values}, got {_describe(value)}")
+    if value not in values:
+        raise FieldValueError(f"{value!r} is not one of {', '.join(values)}")
     return value
 
 
@@ -529,15 +538,19 @@ def _coerce_multichoice(spec: FieldSpec, value: Any, lenient: bool = False) -> l
             value = [value]
         else:
             value = [v.strip() for v in re.split(r"[;,]", value) if v.strip()]
-    _expect(isinstance(value, list), f"expected a list of values, got {_describe(value)}")
+    if not isinstance(value, list):
+        raise FieldValueError(f"expected a list of values, got {_describe(value)}")
     out = []
     for item in value:
         v = _coerce_choice(spec, item, lenient)
-        _expect(v not in out, f"{v!r} is given twice")
+        if v in out:
+            raise FieldValueError(f"{v!r} is given twice")
         out.append(v)
     lo, hi = spec.kw("minItems"), spec.kw("maxItems")
-    _expect(lo is None or len(out) >= lo, f"needs at least {lo} values")
-    _expect(hi is None or len(out) <= hi, f"allows at most {hi} values")
+    if not (lo is None or len(out) >= lo):
+        raise FieldValueError(f"needs at least {lo} values")
+    if not (hi is None or len(out) <= hi):
+        raise FieldValueError(f"allows at most {hi} values")
     return out
 
 
@@ -572,7 +585,8 @@ def _coerce_json(spec: FieldSpec, value: Any, lenient: bool = False) -> dict:
             value = json.loads(value)
         except ValueError:
             raise FieldValueError("is not valid JSON") from None
-    _expect(isinstance(value, dict), f"expected a JSON object, got {_describe(value)}")
+    if not isinstance(value, dict):
+        raise FieldValueError(f"expected a JSON object, got {_describe(value)}")
     return value
 
 
@@ -592,7 +606,8 @@ JSON_OBJECT = FieldType(
 def _coerce_uuid(spec: FieldSpec, value: Any, lenient: bool = False) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
-    _expect(isinstance(value, str), f"expected a UUID string, got {_describe(value)}")
+    if not isinstance(value, str):
+        raise FieldValueError(f"expected a UUID string, got {_describe(value)}")
     try:
         return uuid.UUID(value.strip())
     except ValueError:

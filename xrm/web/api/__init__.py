@@ -7,4 +7,17 @@ from flask import Blueprint
 
 api = Blueprint("xrm_api", __name__, url_prefix="/api/v1")
 
-from . import admin, data, meta, tokens, transfer  # noqa: E402,F401  (registers the routes)
+from . import (  # noqa: E402,F401  (registers the routes)
+    admin,
+    aggregate,
+    audit_log,
+    data,
+    inbox,
+    jobs,
+    meta,
+    plugins,
+    tokens,
+    transfer,
+    views,
+    workflows,
+)

@@ -10,6 +10,8 @@ from typing import Any
 from ... import __version__
 from ...metadata.compiler import MetadataSnapshot
 from .administration import ADMIN, LOGIN, TOKENS, admin_paths, login_paths, token_paths
+from .analytics import VIEWS, aggregate_paths, view_paths
+from .audit import audit_paths
 from .common import (
     HEADERS,
     PARAMETERS,
@@ -18,10 +20,15 @@ from .common import (
     error_components,
     schema_ref,
 )
+from .jobs import INBOX, JOBS, inbox_paths, jobs_paths
 from .metadata import META, metadata_paths
+from .plugins import PLUGINS, plugin_paths
 from .query_parameters import SHARED_PARAMETERS
 from .record_schemas import SHARED_SCHEMAS, entity_schemas
 from .records import BIN, entity_paths, recycle_bin_paths
+from .transfer import SCHEMAS as TRANSFER_SCHEMAS
+from .transfer import transfer_paths
+from .workflows import WORKFLOWS, workflow_paths
 
 OPENAPI_VERSION = "3.1.0"
 
@@ -76,11 +83,14 @@ def build_document(snapshot: MetadataSnapshot, server_url: str = "/api/v1") -> d
     """The OpenAPI 3.1 document of the API at ``snapshot``'s metadata version."""
     schemas: dict[str, Any] = dict(SHARED_COMPONENT_SCHEMAS)
     schemas.update(SHARED_SCHEMAS)
+    schemas.update(TRANSFER_SCHEMAS)
     paths: dict[str, Any] = {}
     tags = []
     for name, ce in snapshot.entities.items():
         schemas.update(entity_schemas(ce, snapshot))
         paths.update(entity_paths(ce))
+        paths.update(transfer_paths(ce))
+        paths.update(aggregate_paths(ce))
         tags.append(
             {
                 "name": name,
@@ -92,13 +102,24 @@ def build_document(snapshot: MetadataSnapshot, server_url: str = "/api/v1") -> d
     paths.update(recycle_bin_paths(snapshot))
     paths.update(token_paths())
     paths.update(admin_paths(snapshot))
+    paths.update(plugin_paths())
+    paths.update(audit_paths())
     paths.update(login_paths())
+    paths.update(workflow_paths(snapshot))
+    paths.update(jobs_paths())
+    paths.update(inbox_paths())
+    paths.update(view_paths(snapshot))
     tags += [
         {"name": META, "description": "Entity definitions: read, plan, apply."},
         {"name": BIN, "description": "Deleted records: restore or purge."},
         {"name": TOKENS, "description": "Personal API tokens of the caller."},
         {"name": ADMIN, "description": "Roles, grants, field security and users."},
         {"name": LOGIN, "description": "Flask-AppBuilder's API login."},
+        {"name": PLUGINS, "description": "Plugin lifecycle: install, upgrade, enable, uninstall."},
+        {"name": WORKFLOWS, "description": "Workflows, rule sets, transitions and approvals."},
+        {"name": JOBS, "description": "Outbox messages: dead letters, run logs, retry."},
+        {"name": INBOX, "description": "The caller's in-app notifications."},
+        {"name": VIEWS, "description": "Saved list and board views, personal and shared."},
     ]
     return {
         "openapi": OPENAPI_VERSION,

@@ -1,0 +1,126 @@
+"""Guarded transitions per second in one process on SQLite, beside a plain update.
+
+Each transition runs the whole path: permission, the engine's checks (role, guard, required
+fields, approvals), a ``setFields`` action, a webhook effect queued to the outbox, the record
+service's compare-and-swap UPDATE, audit (with the transition's name), the time-in-state log and
+the transition hooks; one transaction per transition, as the REST endpoint does. The plain
+update changes one field of the same kind of record through the same record service, one
+transaction each. The ratio says what the workflow costs.
+
+    .venv/bin/python -m bench.workflow_bench [--n 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "workflow"))
+
+FLOW = {
+    "name": "bench.toggle",
+    "entity": "bench.ticket",
+    "stateField": "status",
+    "states": {"open": {"initial": True}, "held": {}, "closed": {"final": True}},
+    "transitions": [
+        {
+            "name": "hold",
+            "from": "open",
+            "to": "held",
+            "roles": ["agent"],
+            "guard": "record.amount != null && record.amount > 0.0",
+            "actions": [
+                {"type": "setFields", "values": {"touched_at": "now"}},
+                {
+                    "type": "webhook",
+                    "url": "https://example.com/hook",
+                    "payload": {"id": "record.id"},
+                },
+            ],
+        },
+        {
+            "name": "resume",
+            "from": "held",
+            "to": "open",
+            "roles": ["agent"],
+            "guard": "record.amount != null && record.amount > 0.0",
+            "actions": [{"type": "setFields", "values": {"touched_at": "now"}}],
+        },
+        {"name": "close", "from": ["open", "held"], "to": "closed"},
+    ],
+}
+TICKET = {
+    "x-xrm": {"name": "bench.ticket", "titleField": "title", "audit": True},
+    "required": ["title"],
+    "properties": {
+        "title": {"type": "string"},
+        "amount": {"x-xrm": {"type": "decimal", "precision": 12, "scale": 2}},
+        "note": {"type": "string"},
+        "touched_at": {"type": "string", "format": "date-time"},
+        "status": {"type": "string", "enum": ["open", "held", "closed"], "default": "open"},
+    },
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=2000)
+    args = ap.parse_args()
+    from xrm import create_app
+    from xrm.core.context import Actor
+    from xrm.core.security.grants import ensure_role, grant
+
+    tmp = Path(tempfile.mkdtemp())
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite'}",
+            "INSTANCE_PATH": str(tmp),
+            "SECRET_KEY": "bench",
+            "PLUGINS_ALLOW": (),
+            "FAB_UPDATE_PERMS": False,
+        }
+    )
+    p = app.extensions["xrm"]
+    p.registry.apply_documents([TICKET])
+    with app.app_context():
+        sm = app.appbuilder.sm
+        sm.add_role("agent")
+        with p.engine.begin() as conn:
+            ensure_role(conn, "agent")
+            grant(conn, "agent", "bench.ticket", ["read", "create", "update"])
+        user = sm.add_user(
+            "agent", "A", "B", "a@example.org", sm.find_role("agent"), password="x-agent-pw"
+        )
+    actor = Actor(user_id=user.id, username="agent", roles=("agent",))
+    with p.engine.begin() as conn:
+        p.workflows.save(conn, "workflow", FLOW, actor="bench")
+        ids = [
+            p.records.create(conn, actor, "bench.ticket", {"title": f"t{i}", "amount": "10"})["id"]
+            for i in range(2)
+        ]
+    wf_id, plain_id = ids
+    n = args.n
+    for _ in range(50):  # warm up both paths
+        with p.engine.begin() as conn:
+            p.records.update(conn, actor, "bench.ticket", plain_id, {"note": "w"})
+    t0 = time.perf_counter()
+    for i in range(n):
+        with p.engine.begin() as conn:
+            p.records.update(conn, actor, "bench.ticket", plain_id, {"note": f"n{i}"})
+    plain = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for i in range(n):
+        with p.engine.begin() as conn:
+            p.workflows.fire(conn, actor, "bench.ticket", wf_id, "hold" if i % 2 == 0 else "resume")
+    fired = time.perf_counter() - t0
+    print(f"plain updates:        {n / plain:8.0f}/s  ({plain / n * 1000:.2f} ms each)")
+    print(f"guarded transitions:  {n / fired:8.0f}/s  ({fired / n * 1000:.2f} ms each)")
+    print(f"ratio (transition / plain update time): {fired / plain:.2f}")
+    print(f"target >= 1,000 transitions/s: {'met' if n / fired >= 1000 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

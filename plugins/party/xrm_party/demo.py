@@ -1,0 +1,205 @@
+"""Demo-data toolkit shared by the relationship plugins (they all require ``party``).
+
+Everything is drawn from ``context.random`` (seeded by ``xrm demo``), so the same seed gives the
+same data. Dates are laid out around ``context.today`` when the context has one, else today's
+date: a demo pipeline must have close dates ahead and agreements that expire next month.
+Records are written through ``context.records`` (the record service), nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+FIRST_NAMES = (
+    "Anna", "Ben", "Carla", "David", "Elena", "Felix", "Greta", "Hugo", "Ines", "Jonas", "Klara",
+    "Lukas", "Maria", "Noah", "Olivia", "Paul", "Quentin", "Rosa", "Simon", "Tina", "Ulrich",
+    "Vera", "Walter", "Xenia", "Yusuf", "Zoe", "Amelie", "Bruno", "Chiara", "Dominik", "Emma",
+    "Finn", "Hannah", "Ivan", "Julia", "Karim", "Laura", "Marco", "Nina", "Oskar", "Priya",
+    "Rafael", "Sofia", "Tobias", "Lea", "Mehmet", "Sara", "Theo", "Aylin", "Jan",
+)  # fmt: skip
+LAST_NAMES = (
+    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz",
+    "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Neumann", "Schwarz", "Braun", "Zimmermann",
+    "Hartmann", "Krüger", "Lange", "Werner", "Lehmann", "Köhler", "Martin", "Dubois", "Rossi",
+    "Bianchi", "García", "Fernández", "Novak", "Kowalski", "Jansen", "de Vries", "Nielsen",
+    "Larsen", "O'Brien", "Murphy", "Smith", "Taylor", "Brown", "Wilson", "Silva", "Costa",
+    "Yilmaz", "Kaya", "Nowak", "Horvat", "Petrov", "Andersen",
+)  # fmt: skip
+NAME_PARTS = (
+    "Alpen", "Nord", "Süd", "Rhein", "Elb", "Isar", "Main", "Donau", "Blau", "Grün", "Silber",
+    "Gold", "Stern", "Licht", "Berg", "Tal", "Fels", "Wald", "Hafen", "Brücken", "Atlas",
+    "Orion", "Vega", "Nova", "Polar", "Delta", "Sigma", "Apex", "Vertex", "Helix", "Quantum",
+    "Pioneer", "Summit", "Harbor", "Crest", "Cedar", "Maple", "Falcon", "Lynx", "Otter",
+)  # fmt: skip
+NAME_TRADES = (
+    "Technik", "Systems", "Logistik", "Maschinenbau", "Consulting", "Digital", "Handel",
+    "Energie", "Bau", "Pharma", "Foods", "Textil", "Software", "Metall", "Medien", "Solutions",
+    "Analytics", "Robotics", "Labs", "Werke",
+)  # fmt: skip
+LEGAL_FORMS = ("GmbH", "AG", "GmbH & Co. KG", "SE", "Ltd", "S.A.", "B.V.", "KG", "Inc.")
+CITIES = (
+    ("Berlin", "DE", "10"), ("Hamburg", "DE", "20"), ("München", "DE", "80"),
+    ("Köln", "DE", "50"), ("Frankfurt am Main", "DE", "60"), ("Stuttgart", "DE", "70"),
+    ("Düsseldorf", "DE", "40"), ("Leipzig", "DE", "04"), ("Dresden", "DE", "01"),
+    ("Hannover", "DE", "30"), ("Nürnberg", "DE", "90"), ("Bremen", "DE", "28"),
+    ("Wien", "AT", "1"), ("Graz", "AT", "8"), ("Zürich", "CH", "80"), ("Basel", "CH", "40"),
+    ("Amsterdam", "NL", "10"), ("Rotterdam", "NL", "30"), ("Paris", "FR", "75"),
+    ("Lyon", "FR", "69"), ("Milano", "IT", "20"), ("Madrid", "ES", "28"),
+    ("Kraków", "PL", "30"), ("Praha", "CZ", "11"), ("København", "DK", "12"),
+    ("Stockholm", "SE", "11"), ("London", "GB", "EC"), ("Dublin", "IE", "D0"),
+)  # fmt: skip
+STREETS = (
+    "Hauptstraße", "Bahnhofstraße", "Industriestraße", "Marktplatz", "Gartenweg", "Am Hafen",
+    "Schillerstraße", "Lindenallee", "Ringstraße", "Parkstraße", "Kanalweg", "Mühlenweg",
+)  # fmt: skip
+JOB_TITLES = (
+    "CEO", "CFO", "CTO", "Head of Purchasing", "Purchasing Manager", "IT Manager",
+    "Sales Director", "Office Manager", "Project Manager", "Head of Operations",
+    "Procurement Specialist", "Finance Manager", "Product Manager", "Plant Manager",
+    "Marketing Lead", "Key Account Manager", "Quality Manager", "Legal Counsel",
+)  # fmt: skip
+
+
+def today(context: Any) -> dt.date:
+    return getattr(context, "today", None) or dt.date.today()
+
+
+def day(context: Any, offset_days: int) -> str:
+    """ISO date ``offset_days`` from the demo's today."""
+    return (today(context) + dt.timedelta(days=offset_days)).isoformat()
+
+
+def moment(context: Any, offset_days: float) -> str:
+    """ISO date-time ``offset_days`` from midnight UTC of the demo's today (whole minutes)."""
+    base = dt.datetime.combine(today(context), dt.time(9, 0), tzinfo=dt.UTC)
+    return (base + dt.timedelta(minutes=round(offset_days * 24 * 60))).isoformat()
+
+
+def slug(text: str) -> str:
+    out = []
+    for ch in text.lower():
+        ch = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "í": "i", "á": "a"}.get(ch, ch)
+        if ch.isascii() and ch.isalnum():
+            out.append(ch)
+    return "".join(out) or "x"
+
+
+def weighted(rng: Any, choices: Sequence[tuple[Any, float]]) -> Any:
+    values, weights = zip(*choices, strict=True)
+    return rng.choices(values, weights=weights, k=1)[0]
+
+
+def create(context: Any, entity: str, values: dict[str, Any]) -> dict[str, Any]:
+    return context.records.create(context.conn, context.actor, entity, values)
+
+
+def all_records(context: Any, entity: str, params: dict[str, str] | None = None) -> list[dict]:
+    """Every record of ``entity`` matching ``params``, in id order (keyset pages of 1,000)."""
+    out: list[dict] = []
+    last = 0
+    while True:
+        page = context.records.query(
+            context.conn,
+            context.actor,
+            entity,
+            {**(params or {}), "id": f"gt.{last}", "order": "id", "limit": "1000"},
+        )
+        out.extend(page)
+        if len(page) < 1000:
+            return out
+        last = page[-1]["id"]
+
+
+def advance(
+    context: Any, entity: str, record: dict[str, Any], steps: Iterable[tuple]
+) -> dict[str, Any]:
+    """Take ``record`` through workflow transitions ``(name, values[, comment])`` in order, when the
+    platform runs workflows (``platform.workflows.fire``). Without a workflow runtime the record
+    stays in its initial state. Returns the record as stored after the last step."""
+    workflows = getattr(getattr(context, "platform", None), "workflows", None)
+    if workflows is None:
+        return record
+    for name, values, *comment in steps:
+        record = workflows.fire(
+            context.conn,
+            context.actor,
+            entity,
+            record["id"],
+            name,
+            comment=comment[0] if comment else None,
+            values=values or None,
+        )
+    return record
+
+
+def demo_users(
+    context: Any, people: Sequence[tuple[str, str, str, str]], team: str | None = None
+) -> dict[str, int]:
+    """User ids of the demo's colleagues ``(username, first name, last name, role)``, created
+    when missing, so demo records have owners (sales reps, purchasers...) and the dashboards
+    "per sales rep" show something. Users are written to Flask-AppBuilder's own tables on the
+    demo's connection (same transaction: all or nothing, no second writer on SQLite), with a
+    random password nobody knows: an administrator sets one to log in as them. A role that
+    does not exist (its plugin's roles were not installed) is left out. ``team`` puts them in
+    one Flask-AppBuilder group: the platform's ``team`` record scope is a user's groups."""
+    import secrets
+
+    import sqlalchemy as sa
+    from flask_appbuilder.security.sqla.models import (
+        Group,
+        Role,
+        User,
+        assoc_user_group,
+        assoc_user_role,
+    )
+    from werkzeug.security import generate_password_hash
+
+    users, roles = User.__table__, Role.__table__
+    conn = context.conn
+    role_ids = dict(conn.execute(sa.select(roles.c.name, roles.c.id)).all())
+    existing = dict(conn.execute(sa.select(users.c.username, users.c.id)).all())
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    out = {}
+    for username, first, last, role in people:
+        if username not in existing:
+            user_id = conn.execute(
+                users.insert()
+                .values(
+                    first_name=first,
+                    last_name=last,
+                    username=username,
+                    email=f"{username}@demo.example",
+                    # a random secret nobody knows (one cheap round: it is unguessable anyway)
+                    password=generate_password_hash(
+                        secrets.token_urlsafe(32), method="pbkdf2:sha256:1"
+                    ),
+                    active=True,
+                    created_on=now,
+                    changed_on=now,
+                )
+                .returning(users.c.id)
+            ).scalar_one()
+            if role in role_ids:
+                conn.execute(
+                    assoc_user_role.insert().values(user_id=user_id, role_id=role_ids[role])
+                )
+            existing[username] = user_id
+        out[username] = existing[username]
+    if team:
+        groups = Group.__table__
+        group_id = conn.execute(sa.select(groups.c.id).where(groups.c.name == team)).scalar()
+        if group_id is None:
+            group_id = conn.execute(
+                groups.insert().values(name=team, label=team).returning(groups.c.id)
+            ).scalar_one()
+        members = set(
+            conn.execute(
+                sa.select(assoc_user_group.c.user_id).where(assoc_user_group.c.group_id == group_id)
+            ).scalars()
+        )
+        for user_id in out.values():
+            if user_id not in members:
+                conn.execute(assoc_user_group.insert().values(user_id=user_id, group_id=group_id))
+    return out

@@ -1,0 +1,90 @@
+"""Supplier (vendor) relationship management: suppliers, their contacts, agreements with renewal
+reminders, weighted evaluations with an A/B/C rating, onboarding and incidents.
+
+Suppliers are the supplier role of the shared party model (``xrm_party``): each supplier is one
+``party.organization``, so a customer can be a supplier too without a second record. Uses only
+the public plugin API (and the party plugin it requires).
+"""
+
+from __future__ import annotations
+
+from xrm_party import dispatch
+
+from xrm.core.plugins import hookimpl, load_json_documents
+
+from . import demo_data, lifecycle, navigation
+
+VERSION = "1.0.0"
+
+
+@hookimpl
+def xrm_plugin_info():
+    return {"name": "vrm", "label": "Suppliers", "version": VERSION, "requires": ["party"]}
+
+
+@hookimpl
+def xrm_entity_definitions():
+    return load_json_documents(__package__, "entities")
+
+
+@hookimpl
+def xrm_option_sets():
+    return load_json_documents(__package__, "option_sets")
+
+
+@hookimpl
+def xrm_workflows():
+    return load_json_documents(__package__, "workflows")
+
+
+@hookimpl
+def xrm_rules():
+    return load_json_documents(__package__, "rules")
+
+
+@hookimpl
+def xrm_before_create(event):
+    dispatch(lifecycle.LINKS, "before_create", event)
+    lifecycle.before_create(event)
+
+
+@hookimpl
+def xrm_after_create(event):
+    lifecycle.evaluation_written(event)
+
+
+@hookimpl
+def xrm_before_update(event):
+    dispatch(lifecycle.LINKS, "before_update", event)
+
+
+@hookimpl
+def xrm_after_update(event):
+    dispatch(lifecycle.LINKS, "after_update", event)
+    dispatch(lifecycle.LINKS, "party_updated", event)
+    lifecycle.evaluation_written(event)
+
+
+@hookimpl
+def xrm_default_roles():
+    return navigation.ROLES
+
+
+@hookimpl
+def xrm_menus():
+    return navigation.MENUS
+
+
+@hookimpl
+def xrm_views():
+    return navigation.VIEWS
+
+
+@hookimpl
+def xrm_dashboards():
+    return navigation.DASHBOARDS
+
+
+@hookimpl
+def xrm_demo_data(context):
+    demo_data.load(context)

@@ -1,0 +1,74 @@
+"""Workflows in the UI: the record page's stage bar and transition buttons, the kanban board."""
+
+from __future__ import annotations
+
+from browser_kit import allow_console_errors, login
+from enduser_model import SALES_PASSWORD, add_sales_user, install_crm, lead
+from playwright.sync_api import expect
+
+
+def test_the_record_page_fires_a_transition_and_says_why_another_is_not_available(
+    page, live_server
+):
+    install_crm(live_server)
+    add_sales_user(live_server)
+    acct = live_server.api("POST", "/data/crm.account", {"name": "Globex"})
+    rec = lead(live_server, company="Initech", score=20, account=acct["id"])
+    login(page, "sally", SALES_PASSWORD)
+    page.goto(f"/ui/crm.lead/{rec['id']}")
+
+    expect(page.locator(".xrm-stage.current")).to_have_text("New")
+    page.click("[data-transition=contact] button")
+    expect(page.locator(".xrm-stage.current")).to_have_text("Contacted")
+    assert page.locator(".xrm-stage.done").all_inner_texts() == ["New"]
+
+    qualify = page.locator("[data-transition=qualify]")
+    expect(qualify.locator("button")).to_be_disabled()
+    expect(qualify.locator(".xrm-reason")).to_contain_text("score of 50 or more")
+    assert page.locator("[data-transition=give_up] button").is_enabled()
+
+    # the timeline shows the audit trail of the change; the account lists the lead
+    expect(page.locator("#xrm-timeline")).to_contain_text("New")
+    expect(page.locator("#xrm-timeline")).to_contain_text("Contacted")
+    assert live_server.api("GET", f"/data/crm.lead/{rec['id']}")["status"] == "contacted"
+    page.goto(f"/ui/crm.account/{acct['id']}")
+    expect(page.locator("[data-related='crm.lead.account']")).to_contain_text("Initech")
+
+
+def test_dragging_a_card_fires_the_transition_or_shows_the_guard_and_goes_back(page, live_server):
+    install_crm(live_server)
+    weak = lead(live_server, company="Weak", score=10)
+    strong = lead(live_server, company="Strong", score=90)
+    for rec in (weak, strong):
+        live_server.api("POST", f"/data/crm.lead/{rec['id']}/transitions/contact", {})
+    allow_console_errors(page, "status of 4")
+    login(page)
+    page.goto("/ui/crm.lead/board")
+    contacted = page.locator(".xrm-lane[data-lane=contacted]")
+    qualified = page.locator(".xrm-lane[data-lane=qualified]")
+    expect(contacted.locator(".xrm-card")).to_have_count(2)
+
+    contacted.locator(f".xrm-card[data-id='{weak['id']}']").drag_to(qualified)
+    expect(page.locator("#xrm-alert")).to_contain_text("score of 50 or more")
+    expect(contacted.locator(f".xrm-card[data-id='{weak['id']}']")).to_have_count(1)
+    expect(qualified.locator(".xrm-card")).to_have_count(0)
+
+    contacted.locator(f".xrm-card[data-id='{strong['id']}']").drag_to(qualified)
+    expect(qualified.locator(f".xrm-card[data-id='{strong['id']}']")).to_have_count(1)
+    expect(qualified.locator(".badge")).to_have_text("1")
+    assert live_server.api("GET", f"/data/crm.lead/{strong['id']}")["status"] == "qualified"
+    assert live_server.api("GET", f"/data/crm.lead/{weak['id']}")["status"] == "contacted"
+
+
+def test_a_board_by_a_choice_field_patches_the_field(page, live_server):
+    install_crm(live_server)
+    rec = lead(live_server, company="Initech", source="web")
+    login(page)
+    page.goto("/ui/crm.lead/board?group=source")
+    web = page.locator(".xrm-lane[data-lane=web]")
+    event = page.locator(".xrm-lane[data-lane=event]")
+    expect(web.locator(".xrm-card")).to_have_count(1)
+    web.locator(".xrm-card").drag_to(event)
+    expect(page.locator(".xrm-toast")).to_contain_text("Moved to event")
+    expect(event.locator(f".xrm-card[data-id='{rec['id']}']")).to_have_count(1)
+    assert live_server.api("GET", f"/data/crm.lead/{rec['id']}")["source"] == "event"

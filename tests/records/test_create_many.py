@@ -1,0 +1,194 @@
+"""RecordService.create_many: many records through the steps of create, written set-based."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from xrm.core.context import SYSTEM, Actor
+from xrm.core.plugins import RecordVetoed, create_plugin_manager, hookimpl
+from xrm.core.records.errors import RecordConflict, RecordError, RecordInvalid
+from xrm.core.records.service import RecordService
+from xrm.core.security.access import Access
+from xrm.core.tables import audit, outbox
+
+ACCOUNT = {
+    "x-xrm": {"name": "crm.account", "unique": [["code"]]},
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string"},
+        "code": {"type": "string"},
+        "size": {"type": "integer", "minimum": 0},
+        "number": {"x-xrm": {"type": "autonumber", "format": "A-{SEQ:4}"}},
+        "parent": {"x-xrm": {"type": "reference", "target": "crm.account"}},
+    },
+}
+
+
+@pytest.fixture
+def service(registry):
+    registry.apply_documents([ACCOUNT])
+    return RecordService(registry)
+
+
+def create_many(service, rows, actor=SYSTEM, **kw):
+    with service.registry.engine.begin() as conn:
+        return service.create_many(conn, actor, "crm.account", rows, **kw)
+
+
+def names(service):
+    with service.registry.engine.connect() as conn:
+        t = service.registry.snapshot(conn).entity("crm.account").table
+        return [r.name for r in conn.execute(sa.select(t.c.name).order_by(t.c.id))]
+
+
+def test_each_row_becomes_a_record_in_order_with_defaults_and_generated_values(service):
+    made = create_many(service, [{"name": "Ann", "size": 3}, {"name": "Bob"}])
+    assert [r["name"] for r in made] == ["Ann", "Bob"]
+    assert made[0]["id"] < made[1]["id"]
+    assert [r["number"] for r in made] == ["A-0001", "A-0002"]
+    assert all(r["row_version"] == 1 for r in made)
+    assert names(service) == ["Ann", "Bob"]
+
+
+def test_a_batch_writes_the_audit_entries_and_outbox_messages_that_create_writes(service):
+    with service.registry.engine.begin() as conn:
+        one = service.create(conn, SYSTEM, "crm.account", {"name": "Ann", "size": 1})
+    (many,) = create_many(service, [{"name": "Ann", "size": 1}])
+    with service.registry.engine.connect() as conn:
+        entries = {r.record_id: json.loads(r.changes) for r in conn.execute(sa.select(audit))}
+        messages = {r.record_id: r for r in conn.execute(sa.select(outbox))}
+    differ = {"id", "number", "created_at", "updated_at"}
+
+    def alike(d):
+        return {k: v for k, v in d.items() if k not in differ}
+
+    assert alike(entries[one["id"]]) == alike(entries[many["id"]])
+    assert messages[many["id"]].topic == "record.created"
+    assert messages[many["id"]].idempotency_key == f"crm.account:{many['id']}:create:1"
+    mine, theirs = json.loads(messages[many["id"]].payload), json.loads(messages[one["id"]].payload)
+    assert list(mine) == list(theirs)
+    assert alike(mine["record"]) == alike(theirs["record"])
+
+
+def test_an_atomic_batch_refuses_every_bad_row_by_index_and_writes_nothing(service):
+    with pytest.raises(RecordInvalid) as refused:
+        create_many(service, [{"name": "Ann"}, {"size": -1}, {"name": "Cid"}, {"name": None}])
+    assert str(refused.value).startswith("2 of 4 records refused; record 1:")
+    assert {p["index"] for p in refused.value.problems} == {1, 3}
+    assert {(p["index"], p["field"]) for p in refused.value.problems} >= {(1, "size"), (3, "name")}
+    assert names(service) == []
+
+
+def test_a_batch_that_is_not_atomic_writes_the_good_rows_and_returns_the_errors(service):
+    made = create_many(
+        service, [{"name": "Ann"}, {"name": "Bob", "parent": 999}, {"name": "Cid"}], atomic=False
+    )
+    assert made[0]["name"] == "Ann" and made[2]["name"] == "Cid"
+    assert isinstance(made[1], RecordInvalid)
+    assert made[1].problems[0]["field"] == "parent"
+    assert names(service) == ["Ann", "Cid"]
+
+
+def test_a_unique_value_repeated_within_the_batch_names_the_first_row(service):
+    made = create_many(
+        service,
+        [
+            {"name": "Ann", "code": "A"},
+            {"name": "Bob", "code": "B"},
+            {"name": "Ann 2", "code": "A"},
+        ],
+        atomic=False,
+        names=["row 2", "row 3", "row 4"],
+    )
+    assert isinstance(made[2], RecordConflict)
+    assert str(made[2]) == "row 2 has the same Code"
+    assert names(service) == ["Ann", "Bob"]
+
+
+def test_a_unique_value_of_an_existing_record_is_a_conflict(service):
+    (ann,) = create_many(service, [{"name": "Ann", "code": "A"}])
+    made = create_many(service, [{"name": "Bob", "code": "A"}], atomic=False)
+    assert str(made[0]) == f"crm.account {ann['id']} already has the same Code"
+
+
+def test_references_to_records_of_the_same_batch_are_not_possible_but_to_earlier_ones_are(
+    service,
+):
+    (ann,) = create_many(service, [{"name": "Ann"}])
+    made = create_many(service, [{"name": "Bob", "parent": ann["id"]}])
+    assert made[0]["parent"] == ann["id"]
+
+
+def test_a_dry_run_checks_every_row_and_writes_nothing(service):
+    made = create_many(
+        service,
+        [{"name": "Ann", "size": "3"}, {"size": 2}],
+        dry_run=True,
+        atomic=False,
+        lenient=True,
+    )
+    assert not isinstance(made[0], RecordError) and made[0]["size"] == 3
+    assert isinstance(made[1], RecordInvalid)
+    assert names(service) == []
+
+
+def test_seen_values_carry_duplicates_across_calls(service):
+    seen: dict = {}
+    first = create_many(
+        service, [{"name": "Ann", "code": "A"}], dry_run=True, names=["row 2"], seen=seen
+    )
+    assert first[0]["code"] == "A"
+    made = create_many(
+        service,
+        [{"name": "Bob", "code": "A"}],
+        dry_run=True,
+        atomic=False,
+        names=["row 9"],
+        seen=seen,
+    )
+    assert str(made[0]) == "row 2 has the same Code"
+
+
+def test_field_rights_apply_to_every_row(service):
+    rep = Actor(user_id=7, username="rep", roles=("Rep",))
+    access = Access(
+        actor=rep,
+        grants=frozenset({("crm.account", "read"), ("crm.account", "create")}),
+        secured={"crm.account": {"size": (True, False)}},
+    )
+    made = create_many(
+        service, [{"name": "Ann"}, {"name": "Bob", "size": 3}], rep, access=access, atomic=False
+    )
+    assert made[0]["name"] == "Ann"
+    assert made[1].problems == [
+        {"pointer": "/size", "field": "size", "message": "you may not write Size"}
+    ]
+
+
+def test_hooks_run_per_record_and_a_veto_refuses_only_its_row(registry):
+    seen_after = []
+
+    class NoBobs:
+        @hookimpl
+        def xrm_before_create(self, event):
+            if event.values["name"] == "Bob":
+                raise RecordVetoed("no Bobs", field="name")
+            event.values["size"] = 42
+
+        @hookimpl
+        def xrm_after_create(self, event):
+            seen_after.append((event.record_id, event.after["name"]))
+
+    registry.apply_documents([ACCOUNT])
+    hooks = create_plugin_manager(discover=False, extra={"no_bobs": NoBobs()}).hook
+    service = RecordService(registry, hooks=hooks)
+    made = create_many(service, [{"name": "Ann"}, {"name": "Bob"}, {"name": "Cid"}], atomic=False)
+    assert isinstance(made[1], RecordVetoed)
+    assert [r["size"] for r in (made[0], made[2])] == [42, 42]
+    assert seen_after == [(made[0]["id"], "Ann"), (made[2]["id"], "Cid")]
+    with pytest.raises(RecordVetoed):
+        create_many(service, [{"name": "Dan"}, {"name": "Bob"}])
+    assert names(service) == ["Ann", "Cid"]

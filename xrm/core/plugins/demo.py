@@ -1,0 +1,92 @@
+"""Demo data: every active plugin's ``xrm_demo_data`` hook, in dependency order.
+
+Each plugin's demo data is loaded in a transaction of its own (a plugin whose loader fails
+leaves nothing behind, and the plugins before it keep theirs), with a ``random.Random(seed)``
+of its own, so the data of one plugin is the same whichever other plugins are loaded. A plugin's
+row in ``xrm_plugin`` records when its demo data was loaded; loading it again is refused unless
+forced.
+"""
+
+from __future__ import annotations
+
+import random as _random
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from ...metadata import store
+from ..context import Actor
+from ..tables import installed_plugin
+from .errors import PluginNotFound, PluginStateConflict
+
+
+@dataclass(frozen=True)
+class DemoContext:
+    """What ``xrm_demo_data(context)`` receives."""
+
+    app: Any
+    platform: Any
+    conn: sa.Connection
+    records: Any
+    actor: Actor
+    random: _random.Random
+
+
+def _loaders(pm, name: str) -> list:
+    plugin = pm.get_plugin(name)
+    return [i for i in pm.hook.xrm_demo_data.get_hookimpls() if i.plugin is plugin]
+
+
+def plan_demo(platform: Any, names: list[str] | None = None, *, force: bool = False) -> list[str]:
+    """The plugins whose demo data would load, in dependency order. Refuses (naming them)
+    when some already have demo data, unless ``force``."""
+    active = platform.plugin_states.active()
+    if names:
+        unknown = [n for n in names if n not in active]
+        if unknown:
+            raise PluginNotFound(
+                f"no installed and enabled plugin named {', '.join(map(repr, unknown))} "
+                f"(active: {', '.join(active) or 'none'})"
+            )
+    selected = [n for n in active if (not names or n in names) and _loaders(platform.plugins, n)]
+    installed = platform.plugin_states.installed()
+    loaded = [n for n in selected if installed[n].demo_loaded_at is not None]
+    if loaded and not force:
+        raise PluginStateConflict(
+            f"the database already has demo data of {', '.join(map(repr, loaded))}; "
+            "loading it twice would duplicate it (force to load it anyway)",
+            details={"loaded": loaded},
+        )
+    return selected
+
+
+def load_demo(
+    app: Any,
+    platform: Any,
+    actor: Actor,
+    *,
+    seed: int = 0,
+    names: list[str] | None = None,
+    force: bool = False,
+    progress=None,
+) -> list[str]:
+    """Load the demo data; returns the plugins loaded, in order."""
+    done = []
+    for name in plan_demo(platform, names, force=force):
+        with platform.engine.begin() as conn:
+            context = DemoContext(
+                app, platform, conn, platform.records, actor, _random.Random(seed)
+            )
+            for impl in _loaders(platform.plugins, name):
+                impl.function(context)
+            conn.execute(
+                installed_plugin.update()
+                .where(installed_plugin.c.name == name)
+                .values(demo_loaded_at=store.utcnow())
+            )
+        platform.plugin_states.forget()
+        done.append(name)
+        if progress:
+            progress(name)
+    return done

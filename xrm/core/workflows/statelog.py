@@ -1,0 +1,115 @@
+"""Time in state: one row per stay of a record in a workflow state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from .tables import approval, state_log
+
+
+def enter(
+    conn, wf, record_id: int, state: str | None, transition: str | None, actor, now: dt.datetime
+) -> None:
+    if state is None:
+        return
+    conn.execute(
+        state_log.insert().values(
+            entity=wf.entity.name,
+            record_id=record_id,
+            workflow=wf.name,
+            state=state,
+            entered_at=now,
+            transition=transition,
+            actor_id=getattr(actor, "user_id", None),
+            timers_fired="[]",
+        )
+    )
+
+
+def _close(conn, where, now: dt.datetime) -> None:
+    rows = conn.execute(sa.select(state_log.c.id, state_log.c.entered_at).where(where)).all()
+    for r in rows:
+        conn.execute(
+            state_log.update()
+            .where(state_log.c.id == r.id)
+            .values(left_at=now, seconds=(now - r.entered_at).total_seconds())
+        )
+
+
+def move(conn, wf, record_id: int, firing, actor, now: dt.datetime) -> None:
+    """A transition: close the current stay, open the next, forget the approvals."""
+    _close(
+        conn,
+        (state_log.c.entity == wf.entity.name)
+        & (state_log.c.record_id == record_id)
+        & (state_log.c.workflow == wf.name)
+        & state_log.c.left_at.is_(None),
+        now,
+    )
+    enter(conn, wf, record_id, firing.to_state, firing.transition, actor, now)
+    conn.execute(
+        approval.delete().where(
+            approval.c.entity == wf.entity.name,
+            approval.c.record_id == record_id,
+            approval.c.workflow == wf.name,
+        )
+    )
+
+
+def close(conn, entity: str, record_id: int, now: dt.datetime) -> None:
+    """A deleted record leaves every state it was in."""
+    _close(
+        conn,
+        (state_log.c.entity == entity)
+        & (state_log.c.record_id == record_id)
+        & state_log.c.left_at.is_(None),
+        now,
+    )
+
+
+def current_stay(conn, entity: str, record_id: int, workflow: str) -> Any:
+    return conn.execute(
+        sa.select(state_log)
+        .where(
+            state_log.c.entity == entity,
+            state_log.c.record_id == record_id,
+            state_log.c.workflow == workflow,
+            state_log.c.left_at.is_(None),
+        )
+        .order_by(state_log.c.id.desc())
+        .limit(1)
+    ).first()
+
+
+def mark_fired(conn, stay_id: int, fired: list[str]) -> None:
+    conn.execute(
+        state_log.update().where(state_log.c.id == stay_id).values(timers_fired=json.dumps(fired))
+    )
+
+
+def history(conn, entity: str, record_id: int) -> list[dict[str, Any]]:
+    """Every stay, oldest first, with the time spent (an open stay counts until now)."""
+    from ...metadata.store import utcnow
+
+    now = utcnow()
+    rows = conn.execute(
+        sa.select(state_log)
+        .where(state_log.c.entity == entity, state_log.c.record_id == record_id)
+        .order_by(state_log.c.id)
+    ).all()
+    return [
+        {
+            "workflow": r.workflow,
+            "state": r.state,
+            "enteredAt": r.entered_at.isoformat() + "Z",
+            "leftAt": r.left_at.isoformat() + "Z" if r.left_at else None,
+            "seconds": r.seconds if r.seconds is not None else (now - r.entered_at).total_seconds(),
+            "transition": r.transition,
+            "timersFired": json.loads(r.timers_fired),
+        }
+        for r in rows
+    ]
