@@ -139,7 +139,11 @@ def make_app(database_url, tmp_path):
         return app
 
     yield build
+    from xrm.core.jobs.integration import stop_runner
+
     for app in apps:
+        # a jobs thread left running would tick against a dropped schema and keep the app alive
+        assert stop_runner(app), "the application's jobs thread did not stop"
         app.extensions["xrm"].registry.close()  # its LISTEN connection (PostgreSQL)
         app.extensions["xrm"].engine.dispose()
         with app.app_context():
