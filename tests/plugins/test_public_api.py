@@ -158,6 +158,8 @@ def test_a_plugin_package_needs_a_name():
 
 
 def test_the_demo_context_ensures_users_roles_and_teams_once(make_app):
+    from xrm.core.records.errors import RecordInvalid
+
     app = make_app(allow=())
     p = app.extensions["xrm"]
     with p.engine.begin() as conn:
@@ -168,6 +170,8 @@ def test_the_demo_context_ensures_users_roles_and_teams_once(make_app):
         boss = ctx.ensure_user("boss", "Bo", "Boss", email="bo@example.org")
         team = ctx.ensure_team("Sales", [rep, boss])
         assert ctx.ensure_team("Sales", [rep]) == team
+        with pytest.raises(RecordInvalid, match="a user needs a non-empty name, got ' '"):
+            ctx.ensure_user(" ", "A", "B")
     with app.app_context():
         sm = app.appbuilder.sm
         user = sm.find_user(username="rep")
@@ -186,15 +190,6 @@ def test_the_demo_context_ensures_users_roles_and_teams_once(make_app):
         assert list(members) == ["boss", "rep"]
 
 
-def test_the_demo_context_refuses_an_empty_user_name(make_app):
-    from xrm.core.records.errors import RecordInvalid
-
-    app = make_app(allow=())
-    p = app.extensions["xrm"]
-    with p.engine.begin() as conn, pytest.raises(RecordInvalid, match="user needs a non-empty"):
-        DemoContext(app, p, conn, p.records, SYSTEM, random.Random(0)).ensure_user(" ", "A", "B")
-
-
 # --- CEL functions ---------------------------------------------------------------------------
 
 
@@ -210,3 +205,18 @@ def test_cel_function_declares_one_overload_from_kinds():
     )
     with pytest.raises(ValueError, match="unknown return kind 'float'"):
         cel_function("bad", [], "float", impl=float)
+
+
+# --- RecordEvent.fire --------------------------------------------------------------------------
+
+
+def test_firing_from_an_event_without_a_workflow_runtime_says_so():
+    from xrm.core.plugins import RecordEvent
+    from xrm.core.records.errors import RecordError
+
+    class BareRecords:
+        workflows = None
+
+    event = RecordEvent("crm.opportunity", "transition", SYSTEM, None, BareRecords())
+    with pytest.raises(RecordError, match=r"cannot fire 'win' on brm\.deal_registration 7"):
+        event.fire("brm.deal_registration", 7, "win")
