@@ -115,21 +115,11 @@ def all_records(context: Any, entity: str, params: dict[str, str] | None = None)
 def advance(
     context: Any, entity: str, record: dict[str, Any], steps: Iterable[tuple]
 ) -> dict[str, Any]:
-    """Take ``record`` through workflow transitions ``(name, values[, comment])`` in order, when the
-    platform runs workflows (``platform.workflows.fire``). Without a workflow runtime the record
-    stays in its initial state. Returns the record as stored after the last step."""
-    workflows = getattr(getattr(context, "platform", None), "workflows", None)
-    if workflows is None:
-        return record
+    """Take ``record`` through workflow transitions ``(name, values[, comment])`` in order
+    (``context.fire``). Returns the record as stored after the last step."""
     for name, values, *comment in steps:
-        record = workflows.fire(
-            context.conn,
-            context.actor,
-            entity,
-            record["id"],
-            name,
-            comment=comment[0] if comment else None,
-            values=values or None,
+        record = context.fire(
+            entity, record["id"], name, comment=comment[0] if comment else None, values=values
         )
     return record
 

@@ -40,6 +40,34 @@ class DemoContext:
     actor: Actor
     random: _random.Random
 
+    def fire(
+        self,
+        entity: str,
+        record_id: int,
+        transition: str,
+        *,
+        comment: str | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Take workflow ``transition`` on a record as ``actor``, in the demo's transaction
+        (guards, actions, hooks and automations apply); returns the stored record."""
+        return self.platform.workflows.fire(
+            self.conn,
+            self.actor,
+            entity,
+            record_id,
+            transition,
+            comment=comment,
+            values=values or None,
+        )
+
+    def contributions(self, hook: str) -> list[Any]:
+        """What the loaded plugins contribute through a list-returning hook (``"xrm_views"``,
+        ``"xrm_dashboards"``...), in dependency order."""
+        from .manager import plugin_contributions
+
+        return [item for _name, item in plugin_contributions(self.platform.plugins, hook)]
+
     def ensure_user(
         self,
         username: str,
