@@ -73,6 +73,7 @@ class WorkflowService:
         self.step = RecordRules(self)
         self.automations = Automations(self)
         records.rules = self.step
+        records.workflows = self
 
     # -- documents --------------------------------------------------------------------------------
 
