@@ -135,3 +135,48 @@ def test_a_rule_set_is_designed_with_live_errors_and_enforced_once_saved(logged_
         raise AssertionError("the validation rule did not refuse the record")
     page.goto("/admin/rules")
     expect(page.locator("#xa-rules tr[data-rules='shop.order_rules']")).to_contain_text("active")
+
+
+PAYLOAD = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
+
+
+def test_the_rule_option_set_history_and_permission_pages_show_markup_as_text(
+    logged_in, live_server
+):
+    page = logged_in
+    evil_set = {**PRIORITY, "label": PAYLOAD, "options": [{"value": "low", "label": PAYLOAD}]}
+    evil_order = {
+        **ORDER,
+        "x-xrm": {**ORDER["x-xrm"], "labels": {"singular": PAYLOAD, "plural": PAYLOAD}},
+    }
+    live_server.apply(evil_set, evil_order)
+    live_server.api("POST", "/data/shop.order", {"name": PAYLOAD, "note": PAYLOAD})
+    rules = {
+        "name": "shop.evil_rules",
+        "label": PAYLOAD,
+        "entity": "shop.order",
+        "validations": [{"name": "named", "expression": "record.name != ''", "message": PAYLOAD}],
+    }
+    live_server.api("PUT", "/meta/rules/shop.evil_rules", rules)
+    live_server.api("POST", "/admin/roles", {"name": "clerk"})
+    # (the entity designer, workflow designer and audit log have their own markup tests)
+    pages = {
+        "/admin/entities/shop.order/history": ".xa-revision",
+        "/admin/rules": "#xa-rules tr[data-rules='shop.evil_rules']",
+        "/admin/rules/shop.evil_rules": "input[name=val-message]",
+        "/admin/option-sets": "#xa-option-sets tr[data-option-set='shop.priority']",
+        "/admin/option-sets/shop.priority": "input[name=opt-label]",
+        "/admin/permissions": "#xa-matrix tr[data-entity='shop.order']",
+    }
+    for path, ready in pages.items():
+        page.goto(path)
+        expect(page.locator(ready).first).to_be_visible()
+        assert page.evaluate("window.__xss") is None, path
+        assert page.locator("#xa-root img[src=x], #xa-root script").count() == 0, path
+    page.goto("/admin/option-sets")
+    expect(page.locator("#xa-option-sets tr[data-option-set='shop.priority']")).to_contain_text(
+        PAYLOAD
+    )
+    page.goto("/admin/rules/shop.evil_rules")
+    expect(page.locator("input[name=val-message]")).to_have_value(PAYLOAD)
+    expect(page.locator("input[name=rs-label]")).to_have_value(PAYLOAD)

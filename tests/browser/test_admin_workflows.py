@@ -248,13 +248,14 @@ def test_actions_and_approval_levels_are_edited_with_forms(logged_in, live_serve
     )
     levels.nth(1).locator("textarea[name=approval-when]").fill("record.amount > 100000")
     expect(page.locator("#xa-wf-status")).to_have_text("no errors")
+    card.scroll_into_view_if_needed()
+    shoot(page, "admin_workflow_actions")
 
     # the JSON view shows the same actions, for power users
     actions.locator("button[name=actions-json]").click()
     expect(actions.locator("textarea[name=actions-json-text]")).to_have_value(
         re.compile('"type": "pager.page"')
     )
-    shoot(page, "admin_workflow_actions")
     page.click("#xa-wf-save")
     expect(page.locator("#xa-alerts .alert-success")).to_contain_text("revision 2")
 

@@ -34,11 +34,11 @@
       loadEntity().then(function () { changed(true); });
     }});
     if (name) entity.disabled = true;
-    header.appendChild(el("div", {class: "row"},
+    XA.append(header, [el("div", {class: "row"},
       el("div", {class: "col-sm-4"}, K.group("Name", nameIn)),
       el("div", {class: "col-sm-4"}, K.group("Label", K.input(doc, {key: "label", label: "Label", name: "rs-label"}, "", c))),
       el("div", {class: "col-sm-4"}, K.group("Entity", entity))),
-      K.group("Description", K.input(doc, {key: "description", label: "Description", name: "rs-description"}, "", c)));
+      K.group("Description", K.input(doc, {key: "description", label: "Description", name: "rs-description"}, "", c))]);
   }
 
   var SECTIONS = [
