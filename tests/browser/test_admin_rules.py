@@ -78,7 +78,9 @@ def test_removing_a_value_in_use_replans_the_fields_with_a_confirmation(logged_i
     shoot(page, "admin_option_set")
     plan.locator("#xa-apply").click()
     expect(page.locator("#xa-alerts .alert-success")).to_contain_text("Saved")
-    assert [o["value"] for o in live_server.api("GET", "/meta/option-sets/shop.priority")["options"]] == ["high"]
+    assert [
+        o["value"] for o in live_server.api("GET", "/meta/option-sets/shop.priority")["options"]
+    ] == ["high"]
     assert live_server.api("GET", "/data/shop.order")["items"][0]["priority"] is None
 
 

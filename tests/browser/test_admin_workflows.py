@@ -262,12 +262,18 @@ def test_actions_and_approval_levels_are_edited_with_forms(logged_in, live_serve
     win = live_server.api("GET", "/meta/workflows/sales.deal_flow")["document"]["transitions"][1]
     assert win["actions"] == [
         {"type": "setFields", "values": {"note": "'won at ' + string(record.amount)"}},
-        {"type": "notify", "to": {"owner": True, "roles": ["sales_manager"]},
-         "subject": "Deal {{ record.name }} won"},
+        {
+            "type": "notify",
+            "to": {"owner": True, "roles": ["sales_manager"]},
+            "subject": "Deal {{ record.name }} won",
+        },
         {"type": "pager.page", "params": {"team": "sales"}},
     ]
     assert win["approvals"] == [
         {"name": "manager", "role": "sales_manager"},
-        {"name": "director", "roles": ["sales_manager", "sales_director"],
-         "when": "record.amount > 100000"},
+        {
+            "name": "director",
+            "roles": ["sales_manager", "sales_director"],
+            "when": "record.amount > 100000",
+        },
     ]
