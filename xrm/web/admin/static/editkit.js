@@ -122,13 +122,13 @@
   }
 
   /* field -> expression pairs (setFields values, createRecord values, webhook payload). */
-  function pairsEditor(owner, key, ptr, ctx, keys, labels) {
+  function pairsEditor(owner, key, ptr, ctx, keys, labels, optional) {
     var box = el("div", {class: "xa-pairs"});
     var pairs = Object.keys(owner[key] || {}).map(function (k) { return [k, owner[key][k]]; });
     function store() {
       var out = {};
       pairs.forEach(function (p) { if (p[0]) out[p[0]] = p[1]; });
-      owner[key] = out;
+      if (optional && !Object.keys(out).length) delete owner[key]; else owner[key] = out;
       ctx.changed(false, true);
     }
     function render() {
@@ -189,7 +189,7 @@
         el("div", {class: "row"},
           el("div", {class: "col-sm-9"}, group("URL", input(a, {key: "url", label: "Webhook URL", name: "webhook-url", placeholder: "https://example.org/hook"}, ptr, ctx))),
           el("div", {class: "col-sm-3"}, group("Method", input(a, {key: "method", kind: "select", label: "Method", name: "webhook-method", placeholder: "POST (default)", options: ["POST", "PUT", "PATCH"]}, ptr, ctx)))),
-        group("Payload (key \u2190 expression; none: the record is sent)", pairsEditor(a, "payload", ptr + "/payload", ctx, null, ["Key", "CEL expression", "Add a key"])));
+        group("Payload (key \u2190 expression; none: the record is sent)", pairsEditor(a, "payload", ptr + "/payload", ctx, null, ["Key", "CEL expression", "Add a key"], true)));
     }
     // A plugin's action type: a form from the JSON Schema of its params when they are simple.
     var decl = (ctx.actionTypes || []).filter(function (d) { return d.name === t; })[0];
