@@ -3,8 +3,9 @@ pages, with the server's problems shown at the inputs they concern."""
 
 from __future__ import annotations
 
+import pytest
 from admin_fixtures import shoot
-from browser_kit import allow_console_errors
+from browser_kit import ApiError, allow_console_errors
 from playwright.sync_api import expect
 
 ORDER = {
@@ -129,12 +130,9 @@ def test_a_rule_set_is_designed_with_live_errors_and_enforced_once_saved(logged_
     assert rec["total"] == 5.0
     rec = live_server.api("PATCH", f"/data/shop.order/{rec['id']}", {"quantity": 3})
     assert rec["note"] == "changed"
-    try:
+    with pytest.raises(ApiError) as refused:
         live_server.api("POST", "/data/shop.order", {"name": "C", "quantity": 0})
-    except Exception as exc:  # ApiError
-        assert exc.status == 422 and "Order at least one" in str(exc.body)
-    else:
-        raise AssertionError("the validation rule did not refuse the record")
+    assert refused.value.status == 422 and "Order at least one" in str(refused.value.body)
     page.goto("/admin/rules")
     expect(page.locator("#xa-rules tr[data-rules='shop.order_rules']")).to_contain_text("active")
 
