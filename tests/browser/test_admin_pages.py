@@ -10,6 +10,7 @@ import json
 
 import pytest
 from admin_fixtures import serve, shoot
+from playwright.sync_api import expect
 
 from xrm.core.plugins import hookimpl
 from xrm.core.tables import outbox
@@ -53,8 +54,8 @@ def test_plugins_are_installed_after_their_plan_and_disabled_and_enabled(logged_
     page = logged_in
     page.goto("/admin/plugins")
     row = page.locator("#xa-plugins tr[data-plugin='tickets']")
-    assert row.locator("[data-status='available']").count() == 1
-    assert "1.2.0" in row.inner_text()
+    expect(row.locator("[data-status='available']")).to_have_count(1)
+    expect(row).to_contain_text("1.2.0")
     row.locator("button[name=install]").click()
     plan = page.locator("#xa-plugin-plan")
     plan.wait_for()

@@ -4,8 +4,38 @@ transitions with roles, a guard whose syntax error is shown and fixed, the diagr
 
 from __future__ import annotations
 
+import re
+
 from admin_fixtures import shoot
 from browser_kit import allow_console_errors
+from playwright.sync_api import expect
+
+from xrm.core.plugins import hookimpl
+
+
+class Pager:
+    """A plugin that registers one action type, offered by the action editor."""
+
+    @hookimpl
+    def xrm_plugin_info(self):
+        return {"name": "pager", "version": "1.0.0"}
+
+    @hookimpl
+    def xrm_action_types(self):
+        return [
+            {
+                "name": "pager.page",
+                "doc": "Page the engineer on call",
+                "params": {"team": {"type": "string"}, "urgent": {"type": "boolean"}},
+                "required": ["team"],
+                "run": lambda *args, **kwargs: None,
+            }
+        ]
+
+
+def LIVE_SERVER_PLUGINS():  # read by the live_server fixture
+    return {"pager": Pager()}
+
 
 DEAL = {
     "x-xrm": {"name": "sales.deal", "titleField": "name"},
@@ -13,6 +43,7 @@ DEAL = {
     "properties": {
         "name": {"type": "string"},
         "amount": {"type": "integer"},
+        "note": {"type": "string"},
         "stage": {
             "type": "string",
             "x-xrm": {
@@ -148,3 +179,101 @@ def test_stored_markup_in_a_workflow_label_is_inert(logged_in, live_server):
     assert evil in page.inner_text("#xa-wf-diagram")
     assert page.evaluate("window.__xss") is None
     assert page.locator("#xa-wf-editor img").count() == 0
+
+
+def test_actions_and_approval_levels_are_edited_with_forms(logged_in, live_server):
+    page = logged_in
+    allow_console_errors(page, "status of 422")
+    live_server.apply(DEAL)
+    for role in ("sales_manager", "sales_director"):
+        live_server.api("POST", "/admin/roles", {"name": role})
+    live_server.api(
+        "PUT",
+        "/meta/workflows/sales.deal_flow",
+        {
+            "name": "sales.deal_flow",
+            "entity": "sales.deal",
+            "stateField": "stage",
+            "states": {
+                "draft": {"initial": True},
+                "quoted": {},
+                "won": {"final": True},
+                "lost": {"final": True},
+            },
+            "transitions": [
+                {"name": "quote", "from": "draft", "to": "quoted"},
+                {"name": "win", "from": "quoted", "to": "won"},
+                {"name": "lose", "from": "*", "to": "lost"},
+            ],
+        },
+    )
+    page.goto("/admin/workflows/sales.deal_flow")
+    page.click("a[href='#xa-wf-tab-transitions']")
+    card = page.locator("#xa-transitions .xa-transition[data-transition='1']")
+    actions = card.locator("[data-editor=actions]")
+
+    # set fields: a field and an expression, with a type error shown at the expression
+    actions.locator("button[name=add-action]").click()
+    first = actions.locator(".xa-item[data-index='0']")
+    first.locator("button[name=add-pair]").click()
+    first.locator("select[name=pair-key]").select_option("note")
+    first.locator("input[name=pair-value]").fill("record.amount + 'x'")
+    expect(first.locator(".has-error .xa-finding")).to_contain_text("+")
+    expect(page.locator("#xa-wf-status")).to_contain_text("error")
+    first.locator("input[name=pair-value]").fill("'won at ' + string(record.amount)")
+    expect(page.locator("#xa-wf-status")).to_have_text("no errors")
+
+    # notify a role, then a plugin's action type with the form of its parameters
+    actions.locator("button[name=add-action]").click()
+    second = actions.locator(".xa-item[data-index='1']")
+    second.locator("select[name=action-type]").select_option("notify")
+    second.locator("select[name=notify-roles]").select_option("sales_manager")
+    second.locator("input[name=notify-subject]").fill("Deal {{ record.name }} won")
+    actions.locator("button[name=add-action]").click()
+    third = actions.locator(".xa-item[data-index='2']")
+    third.locator("select[name=action-type]").select_option("pager.page")
+    expect(third).to_contain_text("Page the engineer on call")
+    third.locator("input[name=param-team]").fill("sales")
+
+    # two approval levels, the second only for large deals
+    approvals = card.locator("[data-editor=approvals]")
+    approvals.locator("button[name=add-approval-level]").click()
+    approvals.locator("button[name=add-approval-level]").click()
+    levels = approvals.locator(".xa-item")
+    levels.nth(0).locator("input[name=approval-name]").fill("manager")
+    levels.nth(0).locator("select[name=approval-roles]").select_option("sales_manager")
+    levels.nth(1).locator("input[name=approval-name]").fill("director")
+    levels.nth(1).locator("select[name=approval-roles]").select_option(
+        ["sales_manager", "sales_director"]
+    )
+    levels.nth(1).locator("textarea[name=approval-when]").fill("record.amount > 100000")
+    expect(page.locator("#xa-wf-status")).to_have_text("no errors")
+    card.scroll_into_view_if_needed()
+    shoot(page, "admin_workflow_actions")
+
+    # the JSON view shows the same actions, for power users
+    actions.locator("button[name=actions-json]").click()
+    expect(actions.locator("textarea[name=actions-json-text]")).to_have_value(
+        re.compile('"type": "pager.page"')
+    )
+    page.click("#xa-wf-save")
+    expect(page.locator("#xa-alerts .alert-success")).to_contain_text("revision 2")
+
+    win = live_server.api("GET", "/meta/workflows/sales.deal_flow")["document"]["transitions"][1]
+    assert win["actions"] == [
+        {"type": "setFields", "values": {"note": "'won at ' + string(record.amount)"}},
+        {
+            "type": "notify",
+            "to": {"owner": True, "roles": ["sales_manager"]},
+            "subject": "Deal {{ record.name }} won",
+        },
+        {"type": "pager.page", "params": {"team": "sales"}},
+    ]
+    assert win["approvals"] == [
+        {"name": "manager", "role": "sales_manager"},
+        {
+            "name": "director",
+            "roles": ["sales_manager", "sales_director"],
+            "when": "record.amount > 100000",
+        },
+    ]

@@ -72,3 +72,24 @@ def test_a_board_by_a_choice_field_patches_the_field(page, live_server):
     expect(page.locator(".xrm-toast")).to_contain_text("Moved to event")
     expect(event.locator(f".xrm-card[data-id='{rec['id']}']")).to_have_count(1)
     assert live_server.api("GET", f"/data/crm.lead/{rec['id']}")["source"] == "event"
+
+
+def test_a_bulk_transition_moves_every_selected_record(page, live_server):
+    install_crm(live_server)
+    for company in ("Acme", "Hooli", "Umbrella"):
+        lead(live_server, company=company, score=10)
+    login(page)
+    page.goto("/ui/crm.lead/")
+    for company in ("Acme", "Umbrella"):
+        page.check(f"#xrm-table tr:has-text('{company}') .xrm-row-select")
+    bulk = page.locator("#xrm-bulk")
+    expect(bulk).to_contain_text("2 selected")
+    choice = bulk.locator("#xrm-bulk-transition")
+    expect(choice.locator("option[value=contact]")).to_have_count(1)
+    choice.select_option("contact")
+    expect(bulk).to_be_hidden()  # done: the selection is cleared and the list reloaded
+    states = {
+        r["company"]: r["status"]
+        for r in live_server.api("GET", "/data/crm.lead?select=company,status")["items"]
+    }
+    assert states == {"Acme": "contacted", "Hooli": "new", "Umbrella": "contacted"}

@@ -193,3 +193,38 @@ def test_put_refuses_a_document_for_another_name(app, admin_token):
         "/api/v1/meta/entities/crm.other", json=ACCOUNT, headers=auth(admin_token)
     )
     assert res.status_code == 400
+
+
+def test_option_sets_are_listed_with_the_fields_that_use_them(app, admin_token):
+    client = app.test_client()
+    industry = {"name": "crm.industry", "label": "Industry", "options": [{"value": "retail"}]}
+    unused = {"name": "crm.size", "options": [{"value": "small"}, {"value": "large"}]}
+    account = {
+        "x-xrm": {"name": "crm.account"},
+        "properties": {"sector": {"type": "string", "x-xrm": {"optionSet": "crm.industry"}}},
+    }
+    res = client.post(
+        "/api/v1/meta/apply",
+        json={"definitions": [industry, unused, account]},
+        headers=auth(admin_token),
+    )
+    assert res.status_code == 200, res.json
+    listing = client.get("/api/v1/meta/option-sets", headers=auth(admin_token)).json
+    assert [(s["name"], s["usedBy"]) for s in listing["items"]] == [
+        ("crm.industry", ["crm.account.sector"]),
+        ("crm.size", []),
+    ]
+    one = client.get("/api/v1/meta/option-sets/crm.industry", headers=auth(admin_token))
+    assert one.json == {**industry, "usedBy": ["crm.account.sector"]}
+    missing = client.get("/api/v1/meta/option-sets/crm.nothing", headers=auth(admin_token))
+    assert missing.status_code == 404 and "crm.nothing" in missing.json["detail"]
+    assert client.get("/api/v1/meta/option-sets").status_code == 401
+
+
+def test_action_types_list_the_builtin_ones_with_their_parameters(app, admin_token):
+    res = app.test_client().get("/api/v1/meta/action-types", headers=auth(admin_token))
+    by_name = {t["name"]: t for t in res.json["items"]}
+    assert set(by_name) >= {"setFields", "createRecord", "notify", "webhook"}
+    assert by_name["webhook"]["required"] == ["url"]
+    assert by_name["notify"]["params"]["to"]["type"] == "object"
+    assert by_name["setFields"]["plugin"] is None

@@ -16,6 +16,8 @@ from ..ui.pages import render_page, ui_page
 MENU = (
     ("Entities", "entities", "fa-database"),
     ("Workflows", "workflows", "fa-project-diagram"),
+    ("Rule sets", "rules", "fa-check-square"),
+    ("Option sets", "option-sets", "fa-list-ul"),
     ("Permissions", "permissions", "fa-user-shield"),
     ("Plugins", "plugins", "fa-puzzle-piece"),
     ("Audit log", "audit", "fa-history"),
@@ -84,6 +86,30 @@ class AdminPages(BaseView):
     @expose("/workflows/<name>")
     def workflow(self, name: str):
         return self._page("workflow", "workflows", workflow=name)
+
+    @expose("/rules")
+    def rules(self):
+        return self._page("rules", "rules")
+
+    @expose("/rules/new")
+    def rules_new(self):
+        return self._page("ruleset", "rules", rules=None)
+
+    @expose("/rules/<name>")
+    def ruleset(self, name: str):
+        return self._page("ruleset", "rules", rules=name)
+
+    @expose("/option-sets")
+    def option_sets(self):
+        return self._page("optionsets", "option-sets")
+
+    @expose("/option-sets/new")
+    def option_set_new(self):
+        return self._page("optionset", "option-sets", optionSet=None)
+
+    @expose("/option-sets/<name>")
+    def option_set(self, name: str):
+        return self._page("optionset", "option-sets", optionSet=name)
 
     @expose("/permissions")
     def permissions(self):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
-from werkzeug.exceptions import BadRequest, Forbidden
+from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
 from ...metadata.errors import StalePlan
 from ...metadata.layers import BASE
@@ -143,3 +143,50 @@ def put_entity(name: str):
 def entity_history(name: str):
     current_actor()
     return jsonify({"items": _platform().registry.history(name)})
+
+
+# -- option sets -------------------------------------------------------------------------------
+# Read-only here: a set is created or changed like an entity, through POST /meta/plan and
+# /meta/apply (a document with "options" and no "x-xrm"), so the planner replans the entities
+# that use it and the same confirmation and fallbacks apply.
+
+
+def _option_set_users(snap) -> dict[str, list[str]]:
+    """set name -> ["entity.field", ...] of the live fields that use it."""
+    users: dict[str, list[str]] = {}
+    for e in snap.entities.values():
+        for fname, prop in (thaw(e.definition.document).get("properties") or {}).items():
+            oset = ((prop or {}).get("x-xrm") or {}).get("optionSet")
+            if isinstance(oset, str):
+                users.setdefault(oset, []).append(f"{e.name}.{fname}")
+    return users
+
+
+def _option_set_item(doc: dict, users: dict[str, list[str]]) -> dict:
+    return {**doc, "usedBy": sorted(users.get(doc["name"], []))}
+
+
+@api.get("/meta/option-sets")
+def list_option_sets():
+    """Every option set with the fields that use it (``usedBy``), by name."""
+    current_actor()
+    p = _platform()
+    with p.engine.connect() as conn:
+        sets = p.registry.option_sets(conn)
+        snap = p.registry.snapshot(conn)
+    users = _option_set_users(snap)
+    items = [_option_set_item(sets[n], users) for n in sorted(sets)]
+    return _versioned(jsonify({"version": snap.version, "items": items}), snap.version)
+
+
+@api.get("/meta/option-sets/<name>")
+def get_option_set(name: str):
+    current_actor()
+    p = _platform()
+    with p.engine.connect() as conn:
+        sets = p.registry.option_sets(conn)
+        snap = p.registry.snapshot(conn)
+    if name not in sets:
+        raise NotFound(f"there is no option set {name!r}")
+    body = _option_set_item(sets[name], _option_set_users(snap))
+    return _versioned(jsonify(body), snap.version)

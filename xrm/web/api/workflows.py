@@ -47,6 +47,37 @@ def rules_meta_schema():
     return jsonify(rules_metaschema())
 
 
+@api.get("/meta/action-types")
+def action_types():
+    """The action types a workflow or automation may use: the built-in ones and those plugins
+    registered, each with its parameters as JSON Schema (the designers build their forms from
+    it)."""
+    current_actor()
+    from ...workflow.actions import ACTION_TYPES
+
+    items = [
+        {
+            "name": t.name,
+            "doc": t.doc,
+            "params": dict(t.params),
+            "required": list(t.required),
+            "plugin": None,
+        }
+        for t in ACTION_TYPES.values()
+    ]
+    for name, t in sorted(_platform().workflows.action_types.items()):
+        items.append(
+            {
+                "name": name,
+                "doc": t.get("doc") or "",
+                "params": dict(t.get("params") or {}),
+                "required": list(t.get("required") or ()),
+                "plugin": t.get("plugin"),
+            }
+        )
+    return jsonify({"items": items})
+
+
 def _list(collection: str):
     kind = _kind(collection)
     current_actor()

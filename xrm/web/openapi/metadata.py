@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from ...metadata.compiler import MetadataSnapshot
-from .common import entity_parameter, json_body, json_response, operation, ref, schema_ref
+from ...metadata.names import ENTITY_NAME_PATTERN
+from .common import (
+    entity_parameter,
+    json_body,
+    json_response,
+    operation,
+    path_parameter,
+    ref,
+    schema_ref,
+)
 
 META = "metadata"
 
@@ -132,6 +141,63 @@ def metadata_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
                 ),
             )
         },
+        "/meta/option-sets": {
+            "get": operation(
+                "meta.option_sets.list",
+                "List the option sets",
+                [META],
+                {
+                    "200": _versioned(
+                        "Every option set by name, with the fields that use it.",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "version": {"type": "integer"},
+                                "items": {"type": "array", "items": _option_set()},
+                            },
+                            "required": ["version", "items"],
+                        },
+                    )
+                },
+                (),
+                description="Sets are created and changed like entities: as documents in "
+                "`POST /meta/plan` and `POST /meta/apply`.",
+            )
+        },
+        "/meta/option-sets/{name}": {
+            "get": operation(
+                "meta.option_sets.get",
+                "An option set and the fields that use it",
+                [META],
+                {"200": _versioned("The option set.", _option_set())},
+                (404,),
+                parameters=[
+                    path_parameter(
+                        "name",
+                        "An option set name such as `crm.industry`.",
+                        {"type": "string", "pattern": ENTITY_NAME_PATTERN},
+                    )
+                ],
+            )
+        },
+    }
+
+
+def _option_set() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "label": {"type": "string"},
+            "description": {"type": "string"},
+            "options": {"type": "array", "items": {"type": "object"}},
+            "usedBy": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "`entity.field` of every live field using the set.",
+            },
+        },
+        "required": ["name", "options", "usedBy"],
     }
 
 

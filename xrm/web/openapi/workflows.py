@@ -183,6 +183,37 @@ def workflow_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
                 public=True,
             )
         }
+    paths["/meta/action-types"] = {
+        "get": operation(
+            "meta.action_types",
+            "The action types of workflows and automations",
+            [WORKFLOWS],
+            {
+                "200": json_response(
+                    "Built-in and plugin action types with their parameters (JSON Schema).",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "items": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "name": {"type": "string"},
+                                        "doc": {"type": "string"},
+                                        "params": {"type": "object"},
+                                        "required": {"type": "array", "items": {"type": "string"}},
+                                        "plugin": {"type": ["string", "null"]},
+                                    },
+                                },
+                            }
+                        },
+                    },
+                )
+            },
+            (),
+        )
+    }
     base = "/data/{entity}/{id}"
     paths[f"{base}/transitions"] = {
         "get": operation(

@@ -87,7 +87,12 @@
         add("Allowed currencies (comma separated)", "x-xrm/currencies", (xx.currencies || []).join(", "));
       }
       if (type === "choice" || type === "multichoice") {
-        add("Option set (shared list; leave empty to list options here)", "x-xrm/optionSet", xx.optionSet);
+        add("Option set (shared list; leave empty to list options here)", "x-xrm/optionSet", xx.optionSet, {list: "xa-option-set-names"});
+        var sets = el("datalist", {id: "xa-option-set-names"});
+        specific.appendChild(sets);
+        XA.api("GET", "/meta/option-sets").then(function (r) {
+          r.items.forEach(function (o) { sets.appendChild(el("option", {value: o.name}, o.label || o.name)); });
+        }).catch(function () { /* the name can still be typed */ });
         var list = el("div", {class: "xa-options", dataset: {key: "x-xrm/options"}});
         inputs["x-xrm/options"] = list;
         optionRows(list, options);

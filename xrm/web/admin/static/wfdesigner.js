@@ -5,7 +5,7 @@
   "use strict";
   var el = XA.el, FT = XA.fieldTypes;
   var name = XA.page.workflow;
-  var state = {doc: null, original: null, entities: [], fields: [], stateFields: [], options: [], roles: [], findings: null};
+  var state = {doc: null, original: null, entities: [], fields: [], stateFields: [], options: [], roles: [], actionTypes: [], findings: null};
   var header = document.getElementById("xa-wf-header");
   var statesBox = document.getElementById("xa-wf-states");
   var transitionsBox = document.getElementById("xa-wf-transitions");
@@ -15,7 +15,8 @@
   var verifyTimer = null, verifySeq = 0;
 
   function ctx() {
-    return {doc: state.doc, fields: state.fields, roles: state.roles, changed: changed, renameState: renameState};
+    return {doc: state.doc, fields: state.fields, roles: state.roles, entities: state.entities, actionTypes: state.actionTypes,
+      changed: changed, renameState: renameState};
   }
 
   function changed(rerender, soon) {
@@ -210,7 +211,8 @@
 
   function load() {
     var wf = name ? XA.api("GET", "/meta/workflows/" + XA.enc(name)) : Promise.resolve(null);
-    return Promise.all([wf, XA.api("GET", "/meta/entities"), XA.api("GET", "/admin/roles")]).then(function (res) {
+    return Promise.all([wf, XA.api("GET", "/meta/entities"), XA.api("GET", "/admin/roles"), XA.api("GET", "/meta/action-types")]).then(function (res) {
+      state.actionTypes = res[3].items;
       state.entities = res[1].items.map(function (e) { return e.name; }).sort();
       state.roles = res[2].items.map(function (r) { return r.name; }).filter(function (r) { return r !== "Admin"; });
       if (res[0]) {

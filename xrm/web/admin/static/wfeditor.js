@@ -100,12 +100,13 @@
             group("Required fields", multi(ctx.fields, t.requiredFields, {name: "tr-required", dataset: {ptr: ptr + "/requiredFields"}}, function (v) { setList(t, "requiredFields", v); ctx.changed(); })),
             flag("requireComment", "comment required"), el("br"), flag("notByOwner", "four eyes (not by the owner)"), el("br"), flag("ownerOnly", "owner only"))),
         el("div", {class: "row"},
-          el("div", {class: "col-sm-6"}, group("Guard", guard), group("Guard message", guardMessage)),
-          el("div", {class: "col-sm-4"}, group("Actions (JSON)", jsonArea(t, "actions", ptr + "/actions", 4, ctx.changed,
-            '[{"type": "setFields", "values": {"closed_at": "now"}}]')),
-            group("Approvals (JSON)", jsonArea(t, "approvals", ptr + "/approvals", 2, ctx.changed, '[{"name": "manager", "role": "sales_manager"}]'))),
-          el("div", {class: "col-sm-2 text-right"}, el("button", {type: "button", class: "btn btn-xs btn-danger", name: "remove-transition",
-            onclick: function () { doc.transitions.splice(i, 1); ctx.changed(true); }}, "Remove transition"))));
+          el("div", {class: "col-sm-5"}, group("Guard", guard), group("Guard message", guardMessage),
+            el("button", {type: "button", class: "btn btn-xs btn-danger", name: "remove-transition",
+              onclick: function () { doc.transitions.splice(i, 1); ctx.changed(true); }}, "Remove transition")),
+          el("div", {class: "col-sm-7"}, el("h5", {}, "Approvals (each level by another person)"),
+            XA.kit.approvalsEditor(t, "approvals", ptr + "/approvals", ctx))),
+        el("h5", {}, "Actions (run in order when the transition fires)"),
+        XA.kit.actionsEditor(t, "actions", ptr + "/actions", ctx));
     }));
   }
 
