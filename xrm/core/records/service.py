@@ -397,15 +397,20 @@ class RecordService:
         access: Access | None = None,
         lenient: bool = False,
         workflow: Any = None,
+        stored_row: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """``workflow`` (a :class:`xrm.core.workflows.writestep.WorkflowWrite`) marks a write
-        made by the workflow engine: a transition, or an automation's ``setFields``."""
+        made by the workflow engine: a transition, or an automation's ``setFields``.
+        ``stored_row``: the record's row as the caller read it in this transaction, live and in
+        ``access``'s scope (the workflow engine's, to not read it twice); the UPDATE's
+        compare-and-swap on its ``row_version`` refuses the write if it changed since."""
         access = access or self.access(conn, actor)
         access.require(entity, "update")
         snap = self.registry.snapshot(conn)
         ce = snap.entity(entity)
-        t = ce.table
-        stored = reading.fetch_row(conn, ce, record_id, access)
+        stored = stored_row
+        if stored is None or stored["id"] != record_id:
+            stored = reading.fetch_row(conn, ce, record_id, access)
         if stored is None:
             raise RecordNotFound(f"{entity} {record_id} does not exist")
         current = stored["row_version"]
@@ -431,12 +436,12 @@ class RecordService:
             entity, "update", actor, conn, self, record_id=record_id, values=values, before=before
         )
         self._hook("xrm_before_update", event)
-        row = ce.to_row({k: v for k, v in values.items() if not ce.fields[k].type.association})
+        row = rows.to_row(ce, values)  # association fields left out
         if "owner_id" in data and actor.is_admin:
             row["owner_id"] = data["owner_id"]
         row.update(updated_at=utcnow(), updated_by=actor.user_id, row_version=current + 1)
         res = conn.execute(
-            t.update().where(t.c.id == record_id, t.c.row_version == current).values(row)
+            rows.update_statement(ce.table), {**row, "_xrm_id": record_id, "_xrm_version": current}
         )
         if res.rowcount != 1:
             raise RecordVersionMismatch(f"{entity} {record_id} was changed by someone else")
