@@ -197,8 +197,9 @@ def bulk(entity: str):
         if mode == "create":
             results = _bulk_create(conn, actor, access, entity, records, atomic)
         else:
+            known = _Prefetched(conn, actor, access, ce, mode, key, records)
             results = [
-                _bulk_write(conn, actor, access, ce, mode, key, rec, i, atomic)
+                _bulk_write(conn, actor, access, ce, mode, key, rec, i, atomic, known)
                 for i, rec in enumerate(records)
             ]
     return jsonify({"results": results}), (
@@ -236,13 +237,50 @@ def _failure(i: int, exc: RecordError) -> dict:
     return {"index": i, "status": exc.status, "error": str(exc), "errors": exc.problems}
 
 
-def _bulk_write(conn, actor, access, ce, mode, key, rec, i, atomic) -> dict:
+class _Prefetched:
+    """What a bulk update or upsert reads in a few queries before writing: the records'
+    rows (:meth:`RecordService.prefetch_rows`) and, for an upsert, the ids of the keys. Each
+    is used once: a record written twice in one batch, or a key seen twice, is read again
+    when its turn comes, so each record still sees the ones written before it."""
+
+    def __init__(self, conn, actor, access, ce, mode, key, records):
+        self.rows: dict = {}
+        self.keys: dict = {}
+        objects = [rec for rec in records if isinstance(rec, dict)]
+        ids = []
+        if mode == "update":
+            ids = [r["id"] for r in objects if _valid_id(r.get("id"))]
+        else:
+            try:
+                self.keys = _ids_by_key(conn, ce, key, objects, access)
+            except RecordError:
+                self.keys = {}  # reported, record by record, by _find_by_key
+            ids = [rid for rid in self.keys.values() if rid is not None]
+        if ids:
+            records_ = _platform().records
+            self.rows = records_.prefetch_rows(conn, actor, ce.name, ids, access)
+
+    def row(self, record_id: int):
+        return self.rows.pop(record_id, None)
+
+    def key_id(self, key_value: tuple):
+        """(True, id or None) when known, (False, None) when it must be looked up."""
+        if key_value in self.keys:
+            return True, self.keys.pop(key_value)
+        return False, None
+
+
+def _valid_id(rid) -> bool:
+    return isinstance(rid, int) and not isinstance(rid, bool) and 0 <= rid <= MAX_ID
+
+
+def _bulk_write(conn, actor, access, ce, mode, key, rec, i, atomic, known=None) -> dict:
     """One record of an update or upsert (each may see the records written before it)."""
     nested = None if atomic else conn.begin_nested()
     try:
         if not isinstance(rec, dict):
             raise _not_an_object(i)
-        status, record = _bulk_one(conn, actor, access, ce, mode, key, rec)
+        status, record = _bulk_one(conn, actor, access, ce, mode, key, rec, known)
     except RecordError as exc:
         if atomic:
             exc.problems = [{**p_, "index": i} for p_ in exc.problems] or [
@@ -256,7 +294,7 @@ def _bulk_write(conn, actor, access, ce, mode, key, rec, i, atomic) -> dict:
     return {"index": i, "status": status, "id": record["id"]}
 
 
-def _bulk_one(conn, actor, access, ce, mode, key, rec):
+def _bulk_one(conn, actor, access, ce, mode, key, rec, known=None):
     records = _platform().records
     if mode == "create":
         return 201, records.create(conn, actor, ce.name, rec, access=access)
@@ -270,11 +308,62 @@ def _bulk_one(conn, actor, access, ce, mode, key, rec):
         if not 0 <= rid <= MAX_ID:
             raise RecordNotFound(f"{ce.name} {rid} does not exist")
         data = {k: v for k, v in rec.items() if k != "id"}
-        return 200, records.update(conn, actor, ce.name, rid, data, access=access)
-    existing = _find_by_key(conn, ce, key, rec, access)
+        row = known.row(rid) if known is not None else None
+        return 200, records.update(conn, actor, ce.name, rid, data, access=access, stored_row=row)
+    found, existing = False, None
+    if known is not None:
+        key_value = _key_value(ce, key, rec)
+        if key_value is not None:
+            found, existing = known.key_id(key_value)
+    if not found:
+        existing = _find_by_key(conn, ce, key, rec, access)
     if existing is None:
         return 201, records.create(conn, actor, ce.name, rec, access=access)
-    return 200, records.update(conn, actor, ce.name, existing, rec, access=access)
+    row = known.row(existing) if known is not None else None
+    return 200, records.update(conn, actor, ce.name, existing, rec, access=access, stored_row=row)
+
+
+def _key_value(ce, key, rec) -> tuple | None:
+    """The upsert key of ``rec`` as column values (None when it is missing or invalid: then
+    :func:`_find_by_key` says what is wrong)."""
+    if any(rec.get(k) is None for k in key):
+        return None
+    values, problems = ce.validate({k: rec[k] for k in key}, partial=True)
+    if problems:
+        return None
+    return tuple(sorted(ce.to_row(values).items()))
+
+
+def _ids_by_key(conn, ce, key, objects, access) -> dict[tuple, int | None]:
+    """Key value -> the id of the live record holding it (None: no such record), for every
+    key value the records hold once; a key value held by several records of the batch is
+    left out (the second must see what the first wrote)."""
+    unique_sets = [tuple(sorted(ix.fields)) for ix in ce.definition.all_indexes if ix.unique]
+    if tuple(sorted(key)) not in unique_sets:
+        return {}
+    counts: dict[tuple, int] = {}
+    for rec in objects:
+        kv = _key_value(ce, key, rec)
+        if kv is not None:
+            counts[kv] = counts.get(kv, 0) + 1
+    wanted = [kv for kv, n in counts.items() if n == 1]
+    if not wanted:
+        return {}
+    out: dict[tuple, int | None] = dict.fromkeys(wanted)
+    t = ce.table
+    columns = [c for c, _v in wanted[0]]
+    for i in range(0, len(wanted), 200):
+        chunk = wanted[i : i + 200]
+        match = sa.or_(*(sa.and_(*(t.c[c] == v for c, v in kv)) for kv in chunk))
+        q = sa.select(t.c.id, *(t.c[c] for c in columns)).where(t.c.deleted_at.is_(None), match)
+        for row in conn.execute(q):
+            kv = tuple(zip(columns, row[1:], strict=True))
+            if kv not in out or out[kv] is not None:
+                # The database's value does not compare equal to the one asked for (another
+                # type, another spelling): the lookup is not definite, look each one up.
+                return {}
+            out[kv] = row[0]
+    return out
 
 
 def _find_by_key(conn, ce, key, rec, access):
