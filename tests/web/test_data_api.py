@@ -177,6 +177,34 @@ def test_bulk_update_and_upsert_see_the_records_written_before_them(api):
     assert [r["status"] for r in res.json["results"]] == [404, 422]
 
 
+def test_bulk_update_is_atomic_or_per_record(api):
+    a = api.post("/data/crm.account", json={"name": "Acme"}).json["id"]
+    b = api.post("/data/crm.account", json={"name": "Beta"}).json["id"]
+    res = api.post(
+        "/data/crm.account/bulk",
+        json={"mode": "update", "records": [{"id": a, "size": 1}, {"id": b, "size": "x"}]},
+    )
+    assert res.status_code == 422 and res.json["errors"][0]["index"] == 1
+    assert api.get(f"/data/crm.account/{a}").json["size"] is None
+    res = api.post(
+        "/data/crm.account/bulk",
+        json={
+            "mode": "update",
+            "atomic": False,
+            "records": [{"id": a, "size": 1}, {"id": b, "size": "x"}, {"id": 10**6}, {"x": 1}],
+        },
+    )
+    assert res.status_code == 207
+    assert [r["status"] for r in res.json["results"]] == [200, 422, 404, 422]
+    assert api.get(f"/data/crm.account/{a}").json["size"] == 1
+    res = api.post(
+        "/data/crm.account/bulk",
+        json={"mode": "update", "records": [{"id": a, "size": 2}, {"id": b, "size": 3}]},
+    )
+    assert [r["status"] for r in res.json["results"]] == [200, 200]
+    assert [api.get(f"/data/crm.account/{i}").json["size"] for i in (a, b)] == [2, 3]
+
+
 def test_bulk_refuses_more_than_1000_records(api):
     res = api.post("/data/crm.account/bulk", json={"records": [{"name": "x"}] * 1001})
     assert res.status_code == 400

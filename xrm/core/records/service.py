@@ -25,6 +25,7 @@ API and a form's save run the same steps. Deleting moves records to the recycle 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -36,6 +37,8 @@ from ...metadata.registry import MetadataRegistry
 from ...metadata.store import utcnow
 from ..context import Actor
 from ..security.access import Access, AccessDenied, resolve_access
+from ..tables import audit as audit_table
+from ..tables import outbox as outbox_table
 from . import audit, checks, links, outbox, reading, recyclebin, rows
 from .autonumber import generate
 from .batch import NewRecord, insert_records
@@ -470,6 +473,173 @@ class RecordService:
             return reading.fetch(conn, snap, ce, record_id, access) or {}
         return self._visible(access, ce, after)
 
+    def update_many(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        entity: str,
+        items: Sequence[tuple[int, Mapping[str, Any]]],
+        *,
+        access: Access | None = None,
+        atomic: bool = True,
+    ) -> list[dict[str, Any] | RecordError] | None:
+        """Update many records (``(id, changes)`` pairs, client values as for :meth:`update`),
+        set-based: one SELECT of their rows, the steps of :meth:`update` per record (field
+        rights, validation, the rules step, ``before`` hooks), reference and uniqueness checks
+        batched, then one ``executemany`` UPDATE (compare-and-swap on each ``row_version``) per
+        set of columns written, and one INSERT each for the audit entries and the outbox
+        messages; then the ``after`` steps per record.
+
+        Returns, per item and in order, the stored record (as the actor may see it) or the
+        :class:`RecordError` that refused it; ``atomic``: nothing is written if any is refused.
+        Returns None, having written nothing, when the batch must go record by record through
+        :meth:`update`: a record twice, many-to-many fields, an actor without the update
+        right (each record is refused on its own), anything that can write other records
+        meanwhile (plugin update hooks, workflows, rules, roll-ups, automations; see
+        :meth:`prefetch_rows`), or - not atomic - a record changed by someone else meanwhile."""
+        access = access or self.access(conn, actor)
+        snap = self.registry.snapshot(conn)
+        ce = snap.entity(entity)
+        ids = [rid for rid, _data in items]
+        if (
+            not items
+            or len(set(ids)) != len(ids)
+            or ce.associations
+            or not access.can(entity, "update")
+            or self._side_effects(conn, snap, ce)
+        ):
+            return None
+        stored = self.prefetch_rows(conn, actor, entity, ids, access)
+        results: list[Any] = [None] * len(items)
+        prepared: dict[int, dict[str, Any]] = {}
+        dump = rows.dumper(ce)
+        befores: dict[int, dict[str, Any]] = {}
+        for i, (rid, data) in enumerate(items):
+            try:
+                row = stored.get(rid)
+                if row is None:
+                    raise RecordNotFound(f"{entity} {rid} does not exist")
+                full_before = befores[i] = dump(row)
+                before = self._visible(access, ce, full_before)
+                values = self._prepare_update(conn, actor, access, snap, ce, before, data, False)
+                self.rules.before_update(conn, snap, ce, actor, full_before, values, None)
+            except RecordError as exc:
+                results[i] = exc
+                continue
+            prepared[i] = values
+        self._check_relations(
+            conn,
+            snap,
+            ce,
+            prepared,
+            results,
+            current=[stored.get(rid) for rid in ids],
+            record_ids=ids,
+        )
+        if not prepared or (atomic and any(r is not None for r in results)):
+            return results
+        events: dict[int, RecordEvent] = {}
+        for i in list(prepared):
+            rid = ids[i]
+            before = self._visible(access, ce, befores[i])
+            event = RecordEvent(
+                entity,
+                "update",
+                actor,
+                conn,
+                self,
+                record_id=rid,
+                values=prepared[i],
+                before=before,
+            )
+            try:
+                self._hook("xrm_before_update", event)
+            except RecordError as exc:
+                results[i] = exc
+                del prepared[i]
+                continue
+            events[i] = event
+        if not prepared or (atomic and any(r is not None for r in results)):
+            return results
+        now = utcnow()
+        savepoint = None if atomic else conn.begin_nested()
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        written: dict[int, dict[str, Any]] = {}
+        for i, values in prepared.items():
+            rid, data = items[i]
+            row = rows.to_row(ce, values)
+            if "owner_id" in data and actor.is_admin:
+                row["owner_id"] = data["owner_id"]
+            row.update(
+                updated_at=now, updated_by=actor.user_id, row_version=stored[rid]["row_version"] + 1
+            )
+            written[i] = row
+            groups.setdefault(tuple(sorted(row)), []).append(
+                {**row, "_xrm_id": rid, "_xrm_version": stored[rid]["row_version"]}
+            )
+        statement = rows.update_statement(ce.table)
+        changed = sum(conn.execute(statement, params).rowcount for params in groups.values())
+        if changed != len(prepared):
+            if savepoint is None:
+                raise RecordVersionMismatch(
+                    f"{entity}: a record of the batch was changed by someone else meanwhile; "
+                    "nothing was changed"
+                )
+            savepoint.rollback()
+            return None
+        fields = [*ce.fields]
+        audit_rows, outbox_rows, afters = [], [], {}
+        for i, row in written.items():
+            rid = ids[i]
+            after = afters[i] = dump({**stored[rid], **row})
+            changes = audit.diff(befores[i], after, fields)
+            if ce.definition.audit:
+                audit_rows.append({"record_id": rid, "changes": _json(changes)})
+            payload = {
+                "entity": ce.name,
+                "id": rid,
+                "action": "update",
+                "record": after,
+                "changes": changes,
+                "actor": actor.username,
+            }
+            outbox_rows.append(
+                {
+                    "record_id": rid,
+                    "payload": _json(payload),
+                    "idempotency_key": f"{ce.name}:{rid}:update:{row['row_version']}"[:120],
+                }
+            )
+        if audit_rows:
+            rows.insert_many(
+                conn,
+                audit_table,
+                audit_rows,
+                {
+                    "entity": ce.name,
+                    "action": "update",
+                    "actor_id": actor.user_id,
+                    "actor_name": actor.username,
+                    "at": now,
+                },
+            )
+        rows.insert_many(
+            conn,
+            outbox_table,
+            outbox_rows,
+            {"topic": "record.updated", "entity": ce.name, "created_at": now, "available_at": now},
+        )
+        for i, after in afters.items():
+            rid = ids[i]
+            if self.rules.after_write(conn, snap, ce, actor, "update", rid, befores[i], after):
+                after = reading.fetch(conn, snap, ce, rid, None)  # an automation changed it
+            events[i].after = after
+            self._hook("xrm_after_update", events[i])
+            results[i] = self._visible(access, ce, after)
+        if savepoint is not None:
+            savepoint.commit()
+        return results
+
     def prefetch_rows(
         self,
         conn: sa.Connection,
@@ -657,6 +827,10 @@ class RecordService:
     def _visible(self, access: Access, ce: CompiledEntity, record: dict) -> dict:
         hidden = access.hidden(ce.name)
         return {k: v for k, v in record.items() if k not in hidden} if hidden else record
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str)  # as audit.write and outbox.enqueue encode
 
 
 def _system_like(actor: Actor) -> Actor:

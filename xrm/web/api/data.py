@@ -196,6 +196,8 @@ def bulk(entity: str):
         ce = snap.entity(entity)
         if mode == "create":
             results = _bulk_create(conn, actor, access, entity, records, atomic)
+        elif mode == "update" and (done := _bulk_update(conn, actor, access, ce, records, atomic)):
+            results = done
         else:
             known = _Prefetched(conn, actor, access, ce, mode, key, records)
             results = [
@@ -237,6 +239,42 @@ def _failure(i: int, exc: RecordError) -> dict:
     return {"index": i, "status": exc.status, "error": str(exc), "errors": exc.problems}
 
 
+def _bulk_update(conn, actor, access, ce, records, atomic) -> list[dict] | None:
+    """A bulk update through RecordService.update_many (set-based), or None when it must go
+    record by record (see there; also an atomic batch with a malformed record, which is
+    reported as the record-by-record path reports it)."""
+    results: list[dict] = []
+    items, where = [], []
+    for i, rec in enumerate(records):
+        rid = rec.get("id") if isinstance(rec, dict) else None
+        if isinstance(rec, dict) and _valid_id(rid):
+            items.append((rid, {k: v for k, v in rec.items() if k != "id"}))
+            where.append(i)
+        elif atomic:
+            return None
+        else:
+            results.append(_failure(i, _update_target_error(ce, rec, i)))
+    if not items:
+        return None
+    written = _platform().records.update_many(
+        conn, actor, ce.name, items, access=access, atomic=atomic
+    )
+    if written is None:
+        return None
+    for i, outcome in zip(where, written, strict=True):
+        if isinstance(outcome, RecordError) and atomic:  # the first refused record, as before
+            outcome.problems = [{**p_, "index": i} for p_ in outcome.problems] or [
+                {"index": i, "message": str(outcome)}
+            ]
+            raise outcome
+    for i, outcome in zip(where, written, strict=True):
+        if isinstance(outcome, RecordError):
+            results.append(_failure(i, outcome))
+        else:
+            results.append({"index": i, "status": 200, "id": outcome["id"]})
+    return sorted(results, key=lambda r: r["index"])
+
+
 class _Prefetched:
     """What a bulk update or upsert reads in a few queries before writing: the records'
     rows (:meth:`RecordService.prefetch_rows`) and, for an upsert, the ids of the keys. Each
@@ -270,6 +308,19 @@ class _Prefetched:
         return False, None
 
 
+def _update_target_error(ce, rec, i: int) -> RecordError:
+    """Why ``rec`` (record ``i`` of a bulk update) names no record to update."""
+    if not isinstance(rec, dict):
+        return _not_an_object(i)
+    rid = rec.get("id")
+    if not isinstance(rid, int) or isinstance(rid, bool):
+        return RecordInvalid(
+            "update needs the record's id",
+            [{"pointer": "/id", "field": "id", "message": "required"}],
+        )
+    return RecordNotFound(f"{ce.name} {rid} does not exist")
+
+
 def _valid_id(rid) -> bool:
     return isinstance(rid, int) and not isinstance(rid, bool) and 0 <= rid <= MAX_ID
 
@@ -300,13 +351,8 @@ def _bulk_one(conn, actor, access, ce, mode, key, rec, known=None):
         return 201, records.create(conn, actor, ce.name, rec, access=access)
     if mode == "update":
         rid = rec.get("id")
-        if not isinstance(rid, int) or isinstance(rid, bool):
-            raise RecordInvalid(
-                "update needs the record's id",
-                [{"pointer": "/id", "field": "id", "message": "required"}],
-            )
-        if not 0 <= rid <= MAX_ID:
-            raise RecordNotFound(f"{ce.name} {rid} does not exist")
+        if not _valid_id(rid):
+            raise _update_target_error(ce, rec, 0)
         data = {k: v for k, v in rec.items() if k != "id"}
         row = known.row(rid) if known is not None else None
         return 200, records.update(conn, actor, ce.name, rid, data, access=access, stored_row=row)
