@@ -203,6 +203,23 @@ def test_bulk_update_is_atomic_or_per_record(api):
     )
     assert [r["status"] for r in res.json["results"]] == [200, 200]
     assert [api.get(f"/data/crm.account/{i}").json["size"] for i in (a, b)] == [2, 3]
+    api.patch(f"/data/crm.account/{a}", json={"code": "A1"})
+    upsert = {"mode": "upsert", "key": ["code"]}
+    res = api.post(
+        "/data/crm.account/bulk",
+        json={**upsert, "records": [{"code": "N1", "name": "New"}, {"code": "A1", "size": "x"}]},
+    )
+    assert res.status_code == 422 and res.json["errors"][0]["index"] == 1
+    assert len(api.get("/data/crm.account").json["items"]) == 2  # N1 not created either
+    res = api.post(
+        "/data/crm.account/bulk",
+        json={
+            **upsert,
+            "atomic": False,
+            "records": [{"code": "N1", "name": "New"}, {"code": "A1", "size": "x"}],
+        },
+    )
+    assert [r["status"] for r in res.json["results"]] == [201, 422]
 
 
 def test_bulk_refuses_more_than_1000_records(api):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, current_app, jsonify, request, url_for
@@ -196,9 +197,13 @@ def bulk(entity: str):
         ce = snap.entity(entity)
         if mode == "create":
             results = _bulk_create(conn, actor, access, entity, records, atomic)
-        elif mode == "update" and (done := _bulk_update(conn, actor, access, ce, records, atomic)):
-            results = done
         else:
+            results = (
+                _bulk_update(conn, actor, access, ce, records, atomic)
+                if mode == "update"
+                else _bulk_upsert(conn, actor, access, ce, key, records, atomic)
+            )
+        if results is None:  # record by record
             known = _Prefetched(conn, actor, access, ce, mode, key, records)
             results = [
                 _bulk_write(conn, actor, access, ce, mode, key, rec, i, atomic, known)
@@ -273,6 +278,63 @@ def _bulk_update(conn, actor, access, ce, records, atomic) -> list[dict] | None:
         else:
             results.append({"index": i, "status": 200, "id": outcome["id"]})
     return sorted(results, key=lambda r: r["index"])
+
+
+def _bulk_upsert(conn, actor, access, ce, key, records, atomic) -> list[dict] | None:
+    """A bulk upsert set-based: the keys looked up in a few queries, the existing records
+    through RecordService.update_many and the new ones through create_many. None (nothing
+    written) when it must go record by record: a record that is not an object or lacks a
+    valid key, a key given twice (the second must see the first), a key that is not unique,
+    or an update batch that update_many leaves to update."""
+    if not all(isinstance(rec, dict) for rec in records):
+        return None
+    values = [_key_value(ce, key, rec) for rec in records]
+    if None in values or len(set(values)) != len(values):
+        return None
+    ids = _ids_by_key(conn, ce, key, records, access)
+    if len(ids) != len(records):
+        return None
+    service = _platform().records
+    updates = [(i, ids[kv]) for i, kv in enumerate(values) if ids[kv] is not None]
+    creates = [i for i, kv in enumerate(values) if ids[kv] is None]
+    outcomes: dict[int, Any] = {}
+    if updates:
+        written = service.update_many(
+            conn,
+            actor,
+            ce.name,
+            [(rid, records[i]) for i, rid in updates],
+            access=access,
+            atomic=atomic,
+        )
+        if written is None:
+            return None
+        outcomes.update(zip((i for i, _rid in updates), written, strict=True))
+    if creates:
+        # Not atomic even for an atomic request: each new record gets its own result; the
+        # request's transaction is rolled back below when anything was refused.
+        made = service.create_many(
+            conn, actor, ce.name, [records[i] for i in creates], access=access, atomic=False
+        )
+        outcomes.update(zip(creates, made, strict=True))
+    if atomic:
+        refused = [i for i in sorted(outcomes) if isinstance(outcomes[i], RecordError)]
+        if refused:
+            i = refused[0]  # the first refused record, as record by record
+            exc = outcomes[i]
+            exc.problems = [{**p_, "index": i} for p_ in exc.problems] or [
+                {"index": i, "message": str(exc)}
+            ]
+            raise exc
+    results = []
+    for i in sorted(outcomes):
+        outcome = outcomes[i]
+        if isinstance(outcome, RecordError):
+            results.append(_failure(i, outcome))
+        else:
+            status = 201 if ids[values[i]] is None else 200
+            results.append({"index": i, "status": status, "id": outcome["id"]})
+    return results
 
 
 class _Prefetched:
