@@ -192,3 +192,92 @@ def test_hooks_run_per_record_and_a_veto_refuses_only_its_row(registry):
     with pytest.raises(RecordVetoed):
         create_many(service, [{"name": "Dan"}, {"name": "Bob"}])
     assert names(service) == ["Ann", "Cid"]
+
+
+# -- update_many: the set-based bulk update ----------------------------------------------------
+
+
+def test_update_many_writes_what_update_writes(service):
+    a, b, c = create_many(service, [{"name": "A"}, {"name": "B"}, {"name": "C", "code": "c"}])
+    with service.registry.engine.begin() as conn:
+        one = service.update(conn, SYSTEM, "crm.account", a["id"], {"size": 5, "code": "x"})
+        many = service.update_many(
+            conn, SYSTEM, "crm.account", [(b["id"], {"size": 5, "code": "y"}), (c["id"], {})]
+        )
+    assert [(r["size"], r["code"], r["row_version"]) for r in many] == [(5, "y", 2), (None, "c", 2)]
+    with service.registry.engine.connect() as conn:
+        entries = {
+            r.record_id: json.loads(r.changes)
+            for r in conn.execute(sa.select(audit).where(audit.c.action == "update"))
+        }
+        messages = {
+            r.record_id: r
+            for r in conn.execute(sa.select(outbox).where(outbox.c.topic == "record.updated"))
+        }
+    assert entries[one["id"]] == {"size": [None, 5], "code": [None, "x"]}
+    assert entries[b["id"]] == {"size": [None, 5], "code": [None, "y"]}
+    assert c["id"] in messages and entries.get(c["id"]) == {}
+    assert messages[b["id"]].idempotency_key == f"crm.account:{b['id']}:update:2"
+    mine, theirs = json.loads(messages[b["id"]].payload), json.loads(messages[one["id"]].payload)
+    assert list(mine) == list(theirs)
+    assert mine["record"]["size"] == 5 and mine["changes"]["code"][1] == "y"
+    assert names(service) == ["A", "B", "C"]
+
+
+def test_update_many_atomic_refuses_every_bad_record_and_writes_nothing(service):
+    a, b, c = create_many(service, [{"name": "A", "code": "a"}, {"name": "B"}, {"name": "C"}])
+    with service.registry.engine.begin() as conn:
+        got = service.update_many(
+            conn,
+            SYSTEM,
+            "crm.account",
+            [
+                (a["id"], {"size": -1}),
+                (b["id"], {"code": "a"}),
+                (c["id"], {"name": "C2"}),
+                (10**6, {}),
+            ],
+        )
+    assert [type(r).__name__ for r in got] == [
+        "RecordInvalid",
+        "RecordConflict",
+        "NoneType",
+        "RecordNotFound",
+    ]
+    assert names(service) == ["A", "B", "C"]
+    with service.registry.engine.begin() as conn:
+        got = service.update_many(
+            conn,
+            SYSTEM,
+            "crm.account",
+            [(a["id"], {"size": -1}), (c["id"], {"name": "C2"})],
+            atomic=False,
+        )
+    assert isinstance(got[0], RecordInvalid) and got[1]["name"] == "C2"
+    assert names(service) == ["A", "B", "C2"]
+
+
+def test_update_many_leaves_to_update_what_it_cannot_batch(registry):
+    class Hooks:
+        @hookimpl
+        def xrm_after_update(self, event):
+            pass
+
+    registry.apply_documents([ACCOUNT])
+    pm = create_plugin_manager()
+    pm.register(Hooks())
+    plain, hooked = RecordService(registry), RecordService(registry, hooks=pm.hook)
+    (a,) = create_many(plain, [{"name": "A"}])
+    with registry.engine.begin() as conn:
+        assert (
+            plain.update_many(conn, SYSTEM, "crm.account", [(a["id"], {}), (a["id"], {})]) is None
+        )
+        assert hooked.update_many(conn, SYSTEM, "crm.account", [(a["id"], {"size": 1})]) is None
+        reader = Actor(user_id=7, username="r", roles=("r",))
+        assert (
+            plain.update_many(
+                conn, reader, "crm.account", [(a["id"], {"size": 1})], access=Access(actor=reader)
+            )
+            is None
+        )
+    assert names(plain) == ["A"]

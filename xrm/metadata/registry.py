@@ -123,6 +123,14 @@ class MetadataRegistry:
         if conn is None:
             with self.engine.connect() as c:
                 return self.snapshot(c)
+        # Within one transaction the version is read once: the record service, the workflow
+        # engine and the query runner each ask for the snapshot, several times per write. A
+        # change applied in between replaces ``self._snapshot`` (or, in this transaction,
+        # clears the memo in ``store.bump_version``), which ends the memo.
+        tx = conn.get_transaction()
+        memo = conn.info.get(store.SNAPSHOT_MEMO)
+        if memo is not None and memo[0] is tx and memo[1] is self and memo[2] is self._snapshot:
+            return memo[2]
         generation = listener.generation if listener is not None else -1  # before the read
         version = store.read_version(conn)
         snap = self._snapshot
@@ -135,6 +143,8 @@ class MetadataRegistry:
                         self._snapshot = snap
         if snap.version == version:
             self._checked = (listener, generation, time.monotonic(), version)
+            if tx is not None:
+                conn.info[store.SNAPSHOT_MEMO] = (tx, self, snap)
         return snap
 
     def _start_listener(self) -> None:

@@ -122,8 +122,14 @@ def read_version(conn: sa.Connection) -> int:
 VERSION_QUERY = sa.select(metadata_state.c.version).where(metadata_state.c.id == 1)
 
 
+#: ``conn.info`` key of the snapshot checked in the connection's current transaction
+#: (:meth:`MetadataRegistry.snapshot`).
+SNAPSHOT_MEMO = "xrm.metadata.snapshot"
+
+
 def bump_version(conn: sa.Connection, expected: int) -> int:
     """Increment the version if it is still ``expected`` (compare-and-set)."""
+    conn.info.pop(SNAPSHOT_MEMO, None)
     res = conn.execute(
         metadata_state.update()
         .where(metadata_state.c.id == 1, metadata_state.c.version == expected)

@@ -39,6 +39,23 @@ def to_row(ce: CompiledEntity, values: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
+#: table -> its compare-and-swap UPDATE (weak: the table goes with its metadata snapshot).
+_UPDATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def update_statement(table: sa.Table) -> sa.Update:
+    """``UPDATE table SET <the columns of the parameters> WHERE id = :_xrm_id AND row_version
+    = :_xrm_version``, built once per table: the columns set are those of the parameter
+    dictionary it is executed with (SQLAlchemy caches one compiled form per set of keys)."""
+    found = _UPDATES.get(table)
+    if found is None:
+        found = _UPDATES[table] = table.update().where(
+            table.c.id == sa.bindparam("_xrm_id"),
+            table.c.row_version == sa.bindparam("_xrm_version"),
+        )
+    return found
+
+
 #: table -> its entity's dumper (weak: the table goes with its metadata snapshot).
 _DUMPERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

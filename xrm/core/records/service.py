@@ -25,6 +25,7 @@ API and a form's save run the same steps. Deleting moves records to the recycle 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -36,6 +37,8 @@ from ...metadata.registry import MetadataRegistry
 from ...metadata.store import utcnow
 from ..context import Actor
 from ..security.access import Access, AccessDenied, resolve_access
+from ..tables import audit as audit_table
+from ..tables import outbox as outbox_table
 from . import audit, checks, links, outbox, reading, recyclebin, rows
 from .autonumber import generate
 from .batch import NewRecord, insert_records
@@ -400,15 +403,20 @@ class RecordService:
         access: Access | None = None,
         lenient: bool = False,
         workflow: Any = None,
+        stored_row: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """``workflow`` (a :class:`xrm.core.workflows.writestep.WorkflowWrite`) marks a write
-        made by the workflow engine: a transition, or an automation's ``setFields``."""
+        made by the workflow engine: a transition, or an automation's ``setFields``.
+        ``stored_row``: the record's row as the caller read it in this transaction, live and in
+        ``access``'s scope (the workflow engine's, to not read it twice); the UPDATE's
+        compare-and-swap on its ``row_version`` refuses the write if it changed since."""
         access = access or self.access(conn, actor)
         access.require(entity, "update")
         snap = self.registry.snapshot(conn)
         ce = snap.entity(entity)
-        t = ce.table
-        stored = reading.fetch_row(conn, ce, record_id, access)
+        stored = stored_row
+        if stored is None or stored["id"] != record_id:
+            stored = reading.fetch_row(conn, ce, record_id, access)
         if stored is None:
             raise RecordNotFound(f"{entity} {record_id} does not exist")
         current = stored["row_version"]
@@ -434,12 +442,12 @@ class RecordService:
             entity, "update", actor, conn, self, record_id=record_id, values=values, before=before
         )
         self._hook("xrm_before_update", event)
-        row = ce.to_row({k: v for k, v in values.items() if not ce.fields[k].type.association})
+        row = rows.to_row(ce, values)  # association fields left out
         if "owner_id" in data and actor.is_admin:
             row["owner_id"] = data["owner_id"]
         row.update(updated_at=utcnow(), updated_by=actor.user_id, row_version=current + 1)
         res = conn.execute(
-            t.update().where(t.c.id == record_id, t.c.row_version == current).values(row)
+            rows.update_statement(ce.table), {**row, "_xrm_id": record_id, "_xrm_version": current}
         )
         if res.rowcount != 1:
             raise RecordVersionMismatch(f"{entity} {record_id} was changed by someone else")
@@ -467,6 +475,220 @@ class RecordService:
             # Links to records the writer cannot see are kept, and not shown to them.
             return reading.fetch(conn, snap, ce, record_id, access) or {}
         return self._visible(access, ce, after)
+
+    def update_many(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        entity: str,
+        items: Sequence[tuple[int, Mapping[str, Any]]],
+        *,
+        access: Access | None = None,
+        atomic: bool = True,
+    ) -> list[dict[str, Any] | RecordError] | None:
+        """Update many records (``(id, changes)`` pairs, client values as for :meth:`update`),
+        set-based: one SELECT of their rows, the steps of :meth:`update` per record (field
+        rights, validation, the rules step, ``before`` hooks), reference and uniqueness checks
+        batched, then one ``executemany`` UPDATE (compare-and-swap on each ``row_version``) per
+        set of columns written, and one INSERT each for the audit entries and the outbox
+        messages; then the ``after`` steps per record.
+
+        Returns, per item and in order, the stored record (as the actor may see it) or the
+        :class:`RecordError` that refused it; ``atomic``: nothing is written if any is refused.
+        Returns None, having written nothing, when the batch must go record by record through
+        :meth:`update`: a record twice, many-to-many fields, an actor without the update
+        right (each record is refused on its own), anything that can write other records
+        meanwhile (plugin update hooks, workflows, rules, roll-ups, automations; see
+        :meth:`prefetch_rows`), or - not atomic - a record changed by someone else meanwhile."""
+        access = access or self.access(conn, actor)
+        snap = self.registry.snapshot(conn)
+        ce = snap.entity(entity)
+        ids = [rid for rid, _data in items]
+        if (
+            not items
+            or len(set(ids)) != len(ids)
+            or ce.associations
+            or not access.can(entity, "update")
+            or self._side_effects(conn, snap, ce)
+        ):
+            return None
+        stored = self.prefetch_rows(conn, actor, entity, ids, access)
+        results: list[Any] = [None] * len(items)
+        prepared: dict[int, dict[str, Any]] = {}
+        dump = rows.dumper(ce)
+        befores: dict[int, dict[str, Any]] = {}
+        for i, (rid, data) in enumerate(items):
+            try:
+                row = stored.get(rid)
+                if row is None:
+                    raise RecordNotFound(f"{entity} {rid} does not exist")
+                full_before = befores[i] = dump(row)
+                before = self._visible(access, ce, full_before)
+                values = self._prepare_update(conn, actor, access, snap, ce, before, data, False)
+                self.rules.before_update(conn, snap, ce, actor, full_before, values, None)
+            except RecordError as exc:
+                results[i] = exc
+                continue
+            prepared[i] = values
+        self._check_relations(
+            conn,
+            snap,
+            ce,
+            prepared,
+            results,
+            current=[stored.get(rid) for rid in ids],
+            record_ids=ids,
+        )
+        if not prepared or (atomic and any(r is not None for r in results)):
+            return results
+        events: dict[int, RecordEvent] = {}
+        for i in list(prepared):
+            rid = ids[i]
+            before = self._visible(access, ce, befores[i])
+            event = RecordEvent(
+                entity,
+                "update",
+                actor,
+                conn,
+                self,
+                record_id=rid,
+                values=prepared[i],
+                before=before,
+            )
+            try:
+                self._hook("xrm_before_update", event)
+            except RecordError as exc:
+                results[i] = exc
+                del prepared[i]
+                continue
+            events[i] = event
+        if not prepared or (atomic and any(r is not None for r in results)):
+            return results
+        now = utcnow()
+        savepoint = None if atomic else conn.begin_nested()
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        written: dict[int, dict[str, Any]] = {}
+        for i, values in prepared.items():
+            rid, data = items[i]
+            row = rows.to_row(ce, values)
+            if "owner_id" in data and actor.is_admin:
+                row["owner_id"] = data["owner_id"]
+            row.update(
+                updated_at=now, updated_by=actor.user_id, row_version=stored[rid]["row_version"] + 1
+            )
+            written[i] = row
+            groups.setdefault(tuple(sorted(row)), []).append(
+                {**row, "_xrm_id": rid, "_xrm_version": stored[rid]["row_version"]}
+            )
+        statement = rows.update_statement(ce.table)
+        changed = sum(conn.execute(statement, params).rowcount for params in groups.values())
+        if changed != len(prepared):
+            if savepoint is None:
+                raise RecordVersionMismatch(
+                    f"{entity}: a record of the batch was changed by someone else meanwhile; "
+                    "nothing was changed"
+                )
+            savepoint.rollback()
+            return None
+        fields = [*ce.fields]
+        audit_rows, outbox_rows, afters = [], [], {}
+        for i, row in written.items():
+            rid = ids[i]
+            after = afters[i] = dump({**stored[rid], **row})
+            changes = audit.diff(befores[i], after, fields)
+            if ce.definition.audit:
+                audit_rows.append({"record_id": rid, "changes": _json(changes)})
+            payload = {
+                "entity": ce.name,
+                "id": rid,
+                "action": "update",
+                "record": after,
+                "changes": changes,
+                "actor": actor.username,
+            }
+            outbox_rows.append(
+                {
+                    "record_id": rid,
+                    "payload": _json(payload),
+                    "idempotency_key": f"{ce.name}:{rid}:update:{row['row_version']}"[:120],
+                }
+            )
+        if audit_rows:
+            rows.insert_many(
+                conn,
+                audit_table,
+                audit_rows,
+                {
+                    "entity": ce.name,
+                    "action": "update",
+                    "actor_id": actor.user_id,
+                    "actor_name": actor.username,
+                    "at": now,
+                },
+            )
+        rows.insert_many(
+            conn,
+            outbox_table,
+            outbox_rows,
+            {"topic": "record.updated", "entity": ce.name, "created_at": now, "available_at": now},
+        )
+        for i, after in afters.items():
+            rid = ids[i]
+            if self.rules.after_write(conn, snap, ce, actor, "update", rid, befores[i], after):
+                after = reading.fetch(conn, snap, ce, rid, None)  # an automation changed it
+            events[i].after = after
+            self._hook("xrm_after_update", events[i])
+            results[i] = self._visible(access, ce, after)
+        if savepoint is not None:
+            savepoint.commit()
+        return results
+
+    def prefetch_rows(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        entity: str,
+        record_ids: Sequence[int],
+        access: Access,
+    ) -> dict[int, Mapping[str, Any]]:
+        """The rows of the records a bulk update is about to write, live and in ``access``'s
+        scope, in one query (id -> row), to hand to :meth:`update` as ``stored_row``: each
+        record of the batch then costs no SELECT of its own. The caller uses a row at most
+        once (a second update of the same record must read what the first wrote).
+
+        Empty when writing one record can change another behind the caller's back: plugin
+        hooks on updates, or workflows, rules, roll-ups or automations on the entity (their
+        writes would make a prefetched row stale, and the update refuse it as changed by
+        someone else). Those batches read each record as it is written."""
+        if not record_ids or not access.can(entity, "update"):
+            return {}  # the updates themselves say what is refused
+        snap = self.registry.snapshot(conn)
+        ce = snap.entity(entity)
+        if self._side_effects(conn, snap, ce):
+            return {}
+        t = ce.table
+        found: dict[int, Mapping[str, Any]] = {}
+        ids = sorted(set(record_ids))
+        for i in range(0, len(ids), 500):
+            q = sa.select(t).where(*reading.scoped(ce, access, t.c.id.in_(ids[i : i + 500])))
+            found.update((row["id"], row) for row in conn.execute(q).mappings())
+        return found
+
+    def _side_effects(
+        self, conn: sa.Connection, snap: MetadataSnapshot, ce: CompiledEntity
+    ) -> bool:
+        catalog = getattr(self.rules, "catalog", None)
+        if catalog is not None and catalog(conn, snap).touches(ce.name):
+            return True
+        if self.hooks is None:
+            return False
+        for name in ("xrm_before_update", "xrm_after_update"):
+            caller = getattr(self.hooks, name, None)
+            if caller is None or getattr(caller, "get_hookimpls", None) is None:
+                return True  # unknown hooks: assume they write
+            if caller.get_hookimpls():
+                return True
+        return False
 
     def _prepare_update(
         self,
@@ -608,6 +830,10 @@ class RecordService:
     def _visible(self, access: Access, ce: CompiledEntity, record: dict) -> dict:
         hidden = access.hidden(ce.name)
         return {k: v for k, v in record.items() if k not in hidden} if hidden else record
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str)  # as audit.write and outbox.enqueue encode
 
 
 def _system_like(actor: Actor) -> Actor:

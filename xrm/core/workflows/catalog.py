@@ -38,26 +38,52 @@ class Catalog:
     #: changed underneath); they are not enforced until fixed, and listed as invalid.
     broken: Mapping[tuple[str, str], list[str]] = field(default_factory=dict)
 
+    #: (question, entity) -> answer: the catalog is immutable, and every write asks these.
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
+
     def workflows_of(self, entity: str) -> tuple[CompiledWorkflow, ...]:
-        return tuple(w for n, w in sorted(self.workflows.items()) if w.entity.name == entity)
+        found = self._memo.get(("w", entity))
+        if found is None:
+            found = self._memo["w", entity] = tuple(
+                w for n, w in sorted(self.workflows.items()) if w.entity.name == entity
+            )
+        return found
 
     def rules_of(self, entity: str) -> tuple[CompiledRuleSet, ...]:
-        return tuple(r for n, r in sorted(self.rules.items()) if r.entity.name == entity)
+        found = self._memo.get(("r", entity))
+        if found is None:
+            found = self._memo["r", entity] = tuple(
+                r for n, r in sorted(self.rules.items()) if r.entity.name == entity
+            )
+        return found
 
     def extras_of(self, entity: str) -> tuple[CompiledExtras, ...]:
-        return tuple(x for n, x in sorted(self.extras.items()) if x.entity == entity)
+        found = self._memo.get(("x", entity))
+        if found is None:
+            found = self._memo["x", entity] = tuple(
+                x for n, x in sorted(self.extras.items()) if x.entity == entity
+            )
+        return found
 
     def rollups_over(self, child: str) -> list[tuple[str, Any]]:
         """(parent entity, roll-up) pairs that aggregate records of ``child``."""
-        return [(x.entity, r) for x in self.extras.values() for r in x.rollups if r.child == child]
+        found = self._memo.get(("u", child))
+        if found is None:
+            found = self._memo["u", child] = tuple(
+                (x.entity, r) for x in self.extras.values() for r in x.rollups if r.child == child
+            )
+        return list(found)
 
     def touches(self, entity: str) -> bool:
-        return bool(
-            self.workflows_of(entity)
-            or self.rules_of(entity)
-            or self.extras_of(entity)
-            or self.rollups_over(entity)
-        )
+        found = self._memo.get(("t", entity))
+        if found is None:
+            found = self._memo["t", entity] = bool(
+                self.workflows_of(entity)
+                or self.rules_of(entity)
+                or self.extras_of(entity)
+                or self.rollups_over(entity)
+            )
+        return found
 
 
 class CatalogCache:

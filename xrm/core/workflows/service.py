@@ -33,6 +33,7 @@ from ...workflow import (
 from ...workflow.errors import TransitionRefused, UnknownTransition
 from ...workflow.rules import form_state
 from ..context import SYSTEM, Actor
+from ..records import reading
 from ..records.errors import RecordConflict, RecordInvalid, RecordNotFound, RecordVersionMismatch
 from ..records.events import RecordEvent
 from ..security.access import Access
@@ -43,6 +44,23 @@ from .effects import carry_out, trusted
 from .tables import approval as approval_t
 from .tables import automation_run, state_log
 from .writestep import RecordRules, WorkflowWrite
+
+#: The approvals of a record (``[0]``) and of a record in one workflow (``[1]``), built once.
+_APPROVALS = (
+    sa.select(approval_t)
+    .where(
+        approval_t.c.entity == sa.bindparam("entity"),
+        approval_t.c.record_id == sa.bindparam("record_id"),
+    )
+    .order_by(approval_t.c.id),
+    sa.select(approval_t)
+    .where(
+        approval_t.c.entity == sa.bindparam("entity"),
+        approval_t.c.record_id == sa.bindparam("record_id"),
+        approval_t.c.workflow == sa.bindparam("workflow"),
+    )
+    .order_by(approval_t.c.id),
+)
 
 
 class TransitionConflict(RecordConflict):
@@ -136,30 +154,36 @@ class WorkflowService:
     # -- transitions ------------------------------------------------------------------------------
 
     def _load(self, conn, actor: Actor, entity: str, record_id: int, access: Access | None):
+        access, snap, ce, _row, record, wfs = self._load_row(conn, actor, entity, record_id, access)
+        return access, snap, ce, record, wfs
+
+    def _load_row(self, conn, actor: Actor, entity: str, record_id: int, access: Access | None):
+        """As :meth:`_load`, with the stored row (read in the actor's scope) too."""
         access = access or self.records.access(conn, actor)
-        record = self.records.get(conn, actor, entity, record_id, access=access)  # in scope
+        access.require(entity, "read")
         snap = self.registry.snapshot(conn)
         ce = snap.entity(entity)
-        if access.hidden(entity):  # guards see every field, whatever the user may read
-            record = self.records.stored(conn, ce, record_id)
+        row = reading.fetch_row(conn, ce, record_id, access)  # live and in scope
+        if row is None:
+            raise RecordNotFound(f"{entity} {record_id} does not exist")
+        # Guards see every field, whatever the user may read.
+        record = reading.record_of(conn, snap, ce, row, None if access.hidden(entity) else access)
         wfs = self.catalogs.current(conn, snap).workflows_of(entity)
         if not wfs:
             raise NoWorkflow(f"{entity} has no workflow")
-        return access, snap, ce, record, wfs
+        return access, snap, ce, row, record, wfs
 
     def approvals_of(
         self, conn, entity: str, record_id: int, workflow: str | None = None
     ) -> list[Approval]:
-        q = sa.select(approval_t).where(
-            approval_t.c.entity == entity, approval_t.c.record_id == record_id
-        )
+        params = {"entity": entity, "record_id": record_id}
         if workflow:
-            q = q.where(approval_t.c.workflow == workflow)
+            params["workflow"] = workflow
         return [
             Approval(
                 r.transition, r.step, r.user_id, json.loads(r.snapshot), r.at.replace(tzinfo=dt.UTC)
             )
-            for r in conn.execute(q.order_by(approval_t.c.id))
+            for r in conn.execute(_APPROVALS[bool(workflow)], params)
         ]
 
     def transitions(
@@ -245,7 +269,7 @@ class WorkflowService:
         access: Access | None = None,
     ) -> dict:
         """Take ``transition`` on the record; returns the stored record (as ``actor`` sees it)."""
-        access, _snap, ce, record, wfs = self._load(conn, actor, entity, record_id, access)
+        access, _snap, ce, row, record, wfs = self._load_row(conn, actor, entity, record_id, access)
         version = record["row_version"]
         if if_match is not None and if_match != version:
             raise RecordVersionMismatch(
@@ -262,9 +286,13 @@ class WorkflowService:
             TransitionInput(comment, values),
             self.approvals_of(conn, entity, record_id, wf.name),
         )
-        return self._apply(conn, actor, access, ce, wf, record, firing, values, user_values=values)
+        return self._apply(
+            conn, actor, access, ce, wf, record, firing, values, user_values=values, row=row
+        )
 
-    def _apply(self, conn, actor, access, ce, wf, record, firing, values, user_values) -> dict:
+    def _apply(
+        self, conn, actor, access, ce, wf, record, firing, values, user_values, row=None
+    ) -> dict:
         entity, record_id = ce.name, record["id"]
         event = RecordEvent(
             entity,
@@ -289,6 +317,7 @@ class WorkflowService:
                 record["row_version"],
                 access=access,
                 workflow=WorkflowWrite(wf.name, firing, trusted_values),
+                stored_row=row,
             )
         except RecordVersionMismatch:
             now = self.records.stored(conn, ce, record_id) or {}
@@ -312,7 +341,10 @@ class WorkflowService:
         )
         event.after = after
         self._hook("xrm_after_transition", event)
-        if not firing.effects and not self._transition_automations(conn, entity):
+        # Only a created record (through its roll-ups or automations) or an automation on the
+        # transition can have written to the record since; the other effects are queued.
+        writing = any(e.type == "createRecord" for e in firing.effects)
+        if not writing and not self._transition_automations(conn, entity):
             return visible  # nothing else wrote to the record
         return self.records._visible(access, ce, self.records.stored(conn, ce, record_id))
 

@@ -17,47 +17,57 @@ def enter(
     if state is None:
         return
     conn.execute(
-        state_log.insert().values(
-            entity=wf.entity.name,
-            record_id=record_id,
-            workflow=wf.name,
-            state=state,
-            entered_at=now,
-            transition=transition,
-            actor_id=getattr(actor, "user_id", None),
-            timers_fired="[]",
-        )
+        _ENTER,
+        {
+            "entity": wf.entity.name,
+            "record_id": record_id,
+            "workflow": wf.name,
+            "state": state,
+            "entered_at": now,
+            "transition": transition,
+            "actor_id": getattr(actor, "user_id", None),
+            "timers_fired": "[]",
+        },
     )
 
 
-def _close(conn, where, now: dt.datetime) -> None:
-    rows = conn.execute(sa.select(state_log.c.id, state_log.c.entered_at).where(where)).all()
+# The statements of a transition, built once (building costs more than running them).
+_ENTER = state_log.insert()
+_OPEN_STAYS = sa.select(state_log.c.id, state_log.c.entered_at).where(
+    state_log.c.entity == sa.bindparam("entity"),
+    state_log.c.record_id == sa.bindparam("record_id"),
+    state_log.c.workflow == sa.bindparam("workflow"),
+    state_log.c.left_at.is_(None),
+)
+_LEAVE = (
+    state_log.update()
+    .where(state_log.c.id == sa.bindparam("stay_id"))
+    .values(left_at=sa.bindparam("now"), seconds=sa.bindparam("secs"))
+)
+_FORGET_APPROVALS = approval.delete().where(
+    approval.c.entity == sa.bindparam("entity"),
+    approval.c.record_id == sa.bindparam("record_id"),
+    approval.c.workflow == sa.bindparam("workflow"),
+)
+
+
+def _close(conn, where, now: dt.datetime, params: dict | None = None) -> None:
+    if params is None:
+        rows = conn.execute(sa.select(state_log.c.id, state_log.c.entered_at).where(where)).all()
+    else:
+        rows = conn.execute(where, params).all()
     for r in rows:
         conn.execute(
-            state_log.update()
-            .where(state_log.c.id == r.id)
-            .values(left_at=now, seconds=(now - r.entered_at).total_seconds())
+            _LEAVE, {"stay_id": r.id, "now": now, "secs": (now - r.entered_at).total_seconds()}
         )
 
 
 def move(conn, wf, record_id: int, firing, actor, now: dt.datetime) -> None:
     """A transition: close the current stay, open the next, forget the approvals."""
-    _close(
-        conn,
-        (state_log.c.entity == wf.entity.name)
-        & (state_log.c.record_id == record_id)
-        & (state_log.c.workflow == wf.name)
-        & state_log.c.left_at.is_(None),
-        now,
-    )
+    which = {"entity": wf.entity.name, "record_id": record_id, "workflow": wf.name}
+    _close(conn, _OPEN_STAYS, now, which)
     enter(conn, wf, record_id, firing.to_state, firing.transition, actor, now)
-    conn.execute(
-        approval.delete().where(
-            approval.c.entity == wf.entity.name,
-            approval.c.record_id == record_id,
-            approval.c.workflow == wf.name,
-        )
-    )
+    conn.execute(_FORGET_APPROVALS, which)
 
 
 def close(conn, entity: str, record_id: int, now: dt.datetime) -> None:

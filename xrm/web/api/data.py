@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, current_app, jsonify, request, url_for
@@ -197,8 +198,15 @@ def bulk(entity: str):
         if mode == "create":
             results = _bulk_create(conn, actor, access, entity, records, atomic)
         else:
+            results = (
+                _bulk_update(conn, actor, access, ce, records, atomic)
+                if mode == "update"
+                else _bulk_upsert(conn, actor, access, ce, key, records, atomic)
+            )
+        if results is None:  # record by record
+            known = _Prefetched(conn, actor, access, ce, mode, key, records)
             results = [
-                _bulk_write(conn, actor, access, ce, mode, key, rec, i, atomic)
+                _bulk_write(conn, actor, access, ce, mode, key, rec, i, atomic, known)
                 for i, rec in enumerate(records)
             ]
     return jsonify({"results": results}), (
@@ -236,13 +244,156 @@ def _failure(i: int, exc: RecordError) -> dict:
     return {"index": i, "status": exc.status, "error": str(exc), "errors": exc.problems}
 
 
-def _bulk_write(conn, actor, access, ce, mode, key, rec, i, atomic) -> dict:
+def _bulk_update(conn, actor, access, ce, records, atomic) -> list[dict] | None:
+    """A bulk update through RecordService.update_many (set-based), or None when it must go
+    record by record (see there; also an atomic batch with a malformed record, which is
+    reported as the record-by-record path reports it)."""
+    results: list[dict] = []
+    items, where = [], []
+    for i, rec in enumerate(records):
+        rid = rec.get("id") if isinstance(rec, dict) else None
+        if isinstance(rec, dict) and _valid_id(rid):
+            items.append((rid, {k: v for k, v in rec.items() if k != "id"}))
+            where.append(i)
+        elif atomic:
+            return None
+        else:
+            results.append(_failure(i, _update_target_error(ce, rec, i)))
+    if not items:
+        return None
+    written = _platform().records.update_many(
+        conn, actor, ce.name, items, access=access, atomic=atomic
+    )
+    if written is None:
+        return None
+    for i, outcome in zip(where, written, strict=True):
+        if isinstance(outcome, RecordError) and atomic:  # the first refused record, as before
+            outcome.problems = [{**p_, "index": i} for p_ in outcome.problems] or [
+                {"index": i, "message": str(outcome)}
+            ]
+            raise outcome
+    for i, outcome in zip(where, written, strict=True):
+        if isinstance(outcome, RecordError):
+            results.append(_failure(i, outcome))
+        else:
+            results.append({"index": i, "status": 200, "id": outcome["id"]})
+    return sorted(results, key=lambda r: r["index"])
+
+
+def _bulk_upsert(conn, actor, access, ce, key, records, atomic) -> list[dict] | None:
+    """A bulk upsert set-based: the keys looked up in a few queries, the existing records
+    through RecordService.update_many and the new ones through create_many. None (nothing
+    written) when it must go record by record: a record that is not an object or lacks a
+    valid key, a key given twice (the second must see the first), a key that is not unique,
+    or an update batch that update_many leaves to update."""
+    if not all(isinstance(rec, dict) for rec in records):
+        return None
+    values = [_key_value(ce, key, rec) for rec in records]
+    if None in values or len(set(values)) != len(values):
+        return None
+    ids = _ids_by_key(conn, ce, key, records, access)
+    if len(ids) != len(records):
+        return None
+    service = _platform().records
+    updates = [(i, ids[kv]) for i, kv in enumerate(values) if ids[kv] is not None]
+    creates = [i for i, kv in enumerate(values) if ids[kv] is None]
+    outcomes: dict[int, Any] = {}
+    if updates:
+        written = service.update_many(
+            conn,
+            actor,
+            ce.name,
+            [(rid, records[i]) for i, rid in updates],
+            access=access,
+            atomic=atomic,
+        )
+        if written is None:
+            return None
+        outcomes.update(zip((i for i, _rid in updates), written, strict=True))
+    if creates:
+        # Not atomic even for an atomic request: each new record gets its own result; the
+        # request's transaction is rolled back below when anything was refused.
+        made = service.create_many(
+            conn, actor, ce.name, [records[i] for i in creates], access=access, atomic=False
+        )
+        outcomes.update(zip(creates, made, strict=True))
+    if atomic:
+        refused = [i for i in sorted(outcomes) if isinstance(outcomes[i], RecordError)]
+        if refused:
+            i = refused[0]  # the first refused record, as record by record
+            exc = outcomes[i]
+            exc.problems = [{**p_, "index": i} for p_ in exc.problems] or [
+                {"index": i, "message": str(exc)}
+            ]
+            raise exc
+    results = []
+    for i in sorted(outcomes):
+        outcome = outcomes[i]
+        if isinstance(outcome, RecordError):
+            results.append(_failure(i, outcome))
+        else:
+            status = 201 if ids[values[i]] is None else 200
+            results.append({"index": i, "status": status, "id": outcome["id"]})
+    return results
+
+
+class _Prefetched:
+    """What a bulk update or upsert reads in a few queries before writing: the records'
+    rows (:meth:`RecordService.prefetch_rows`) and, for an upsert, the ids of the keys. Each
+    is used once: a record written twice in one batch, or a key seen twice, is read again
+    when its turn comes, so each record still sees the ones written before it."""
+
+    def __init__(self, conn, actor, access, ce, mode, key, records):
+        self.rows: dict = {}
+        self.keys: dict = {}
+        objects = [rec for rec in records if isinstance(rec, dict)]
+        ids = []
+        if mode == "update":
+            ids = [r["id"] for r in objects if _valid_id(r.get("id"))]
+        else:
+            try:
+                self.keys = _ids_by_key(conn, ce, key, objects, access)
+            except RecordError:
+                self.keys = {}  # reported, record by record, by _find_by_key
+            ids = [rid for rid in self.keys.values() if rid is not None]
+        if ids:
+            records_ = _platform().records
+            self.rows = records_.prefetch_rows(conn, actor, ce.name, ids, access)
+
+    def row(self, record_id: int):
+        return self.rows.pop(record_id, None)
+
+    def key_id(self, key_value: tuple):
+        """(True, id or None) when known, (False, None) when it must be looked up."""
+        if key_value in self.keys:
+            return True, self.keys.pop(key_value)
+        return False, None
+
+
+def _update_target_error(ce, rec, i: int) -> RecordError:
+    """Why ``rec`` (record ``i`` of a bulk update) names no record to update."""
+    if not isinstance(rec, dict):
+        return _not_an_object(i)
+    rid = rec.get("id")
+    if not isinstance(rid, int) or isinstance(rid, bool):
+        return RecordInvalid(
+            "update needs the record's id",
+            [{"pointer": "/id", "field": "id", "message": "required"}],
+        )
+    return RecordNotFound(f"{ce.name} {rid} does not exist")
+
+
+def _valid_id(rid) -> bool:
+    return isinstance(rid, int) and not isinstance(rid, bool) and 0 <= rid <= MAX_ID
+
+
+def _bulk_write(conn, actor, access, ce, mode, key, rec, i, atomic, known=None) -> dict:
     """One record of an update or upsert (each may see the records written before it)."""
     nested = None if atomic else conn.begin_nested()
     try:
         if not isinstance(rec, dict):
             raise _not_an_object(i)
-        status, record = _bulk_one(conn, actor, access, ce, mode, key, rec)
+        status, record = _bulk_one(conn, actor, access, ce, mode, key, rec, known)
     except RecordError as exc:
         if atomic:
             exc.problems = [{**p_, "index": i} for p_ in exc.problems] or [
@@ -256,25 +407,71 @@ def _bulk_write(conn, actor, access, ce, mode, key, rec, i, atomic) -> dict:
     return {"index": i, "status": status, "id": record["id"]}
 
 
-def _bulk_one(conn, actor, access, ce, mode, key, rec):
+def _bulk_one(conn, actor, access, ce, mode, key, rec, known=None):
     records = _platform().records
     if mode == "create":
         return 201, records.create(conn, actor, ce.name, rec, access=access)
     if mode == "update":
         rid = rec.get("id")
-        if not isinstance(rid, int) or isinstance(rid, bool):
-            raise RecordInvalid(
-                "update needs the record's id",
-                [{"pointer": "/id", "field": "id", "message": "required"}],
-            )
-        if not 0 <= rid <= MAX_ID:
-            raise RecordNotFound(f"{ce.name} {rid} does not exist")
+        if not _valid_id(rid):
+            raise _update_target_error(ce, rec, 0)
         data = {k: v for k, v in rec.items() if k != "id"}
-        return 200, records.update(conn, actor, ce.name, rid, data, access=access)
-    existing = _find_by_key(conn, ce, key, rec, access)
+        row = known.row(rid) if known is not None else None
+        return 200, records.update(conn, actor, ce.name, rid, data, access=access, stored_row=row)
+    found, existing = False, None
+    if known is not None:
+        key_value = _key_value(ce, key, rec)
+        if key_value is not None:
+            found, existing = known.key_id(key_value)
+    if not found:
+        existing = _find_by_key(conn, ce, key, rec, access)
     if existing is None:
         return 201, records.create(conn, actor, ce.name, rec, access=access)
-    return 200, records.update(conn, actor, ce.name, existing, rec, access=access)
+    row = known.row(existing) if known is not None else None
+    return 200, records.update(conn, actor, ce.name, existing, rec, access=access, stored_row=row)
+
+
+def _key_value(ce, key, rec) -> tuple | None:
+    """The upsert key of ``rec`` as column values (None when it is missing or invalid: then
+    :func:`_find_by_key` says what is wrong)."""
+    if any(rec.get(k) is None for k in key):
+        return None
+    values, problems = ce.validate({k: rec[k] for k in key}, partial=True)
+    if problems:
+        return None
+    return tuple(sorted(ce.to_row(values).items()))
+
+
+def _ids_by_key(conn, ce, key, objects, access) -> dict[tuple, int | None]:
+    """Key value -> the id of the live record holding it (None: no such record), for every
+    key value the records hold once; a key value held by several records of the batch is
+    left out (the second must see what the first wrote)."""
+    unique_sets = [tuple(sorted(ix.fields)) for ix in ce.definition.all_indexes if ix.unique]
+    if tuple(sorted(key)) not in unique_sets:
+        return {}
+    counts: dict[tuple, int] = {}
+    for rec in objects:
+        kv = _key_value(ce, key, rec)
+        if kv is not None:
+            counts[kv] = counts.get(kv, 0) + 1
+    wanted = [kv for kv, n in counts.items() if n == 1]
+    if not wanted:
+        return {}
+    out: dict[tuple, int | None] = dict.fromkeys(wanted)
+    t = ce.table
+    columns = [c for c, _v in wanted[0]]
+    for i in range(0, len(wanted), 200):
+        chunk = wanted[i : i + 200]
+        match = sa.or_(*(sa.and_(*(t.c[c] == v for c, v in kv)) for kv in chunk))
+        q = sa.select(t.c.id, *(t.c[c] for c in columns)).where(t.c.deleted_at.is_(None), match)
+        for row in conn.execute(q):
+            kv = tuple(zip(columns, row[1:], strict=True))
+            if kv not in out or out[kv] is not None:
+                # The database's value does not compare equal to the one asked for (another
+                # type, another spelling): the lookup is not definite, look each one up.
+                return {}
+            out[kv] = row[0]
+    return out
 
 
 def _find_by_key(conn, ce, key, rec, access):
