@@ -51,6 +51,18 @@ class Catalog:
         """(parent entity, roll-up) pairs that aggregate records of ``child``."""
         return [(x.entity, r) for x in self.extras.values() for r in x.rollups if r.child == child]
 
+    def engine_written(self, entity: str) -> dict[str, str]:
+        """field -> what writes it: the computed fields and roll-ups of ``entity``, which users
+        cannot write (the engine does)."""
+        out: dict[str, str] = {}
+        for rs in self.rules_of(entity):
+            for name in rs.computed_fields:
+                out[name] = f"computed by rule set {rs.definition.name!r}"
+        for x in self.extras_of(entity):
+            for r in x.rollups:
+                out[r.field] = f"a roll-up ({r.aggregate}) of {r.child} kept by rule set {x.rules!r}"
+        return out
+
     def touches(self, entity: str) -> bool:
         return bool(
             self.workflows_of(entity)
