@@ -60,7 +60,9 @@ class Catalog:
                 out[name] = f"computed by rule set {rs.definition.name!r}"
         for x in self.extras_of(entity):
             for r in x.rollups:
-                out[r.field] = f"a roll-up ({r.aggregate}) of {r.child} kept by rule set {x.rules!r}"
+                out[r.field] = (
+                    f"a roll-up ({r.aggregate}) of {r.child} kept by rule set {x.rules!r}"
+                )
         return out
 
     def touches(self, entity: str) -> bool:

@@ -113,7 +113,10 @@ def _compile(kind: str, doc: Any, entities: Mapping[str, EntityDefinition], cach
             check_rules(doc, entity, cache=cache)
             compile_extras(doc, entity, entities, cache=cache)
     except WorkflowInvalid as exc:
-        return [str(p) for p in (getattr(exc, "problems", None) or [exc])]
+        return [
+            f"{p.pointer}: {p.message}" if getattr(p, "pointer", None) else str(p)
+            for p in (getattr(exc, "problems", None) or [exc])
+        ]
     return []
 
 
