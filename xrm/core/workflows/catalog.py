@@ -37,6 +37,8 @@ class Catalog:
     #: (kind, name) -> error messages of stored documents that no longer compile (an entity
     #: changed underneath); they are not enforced until fixed, and listed as invalid.
     broken: Mapping[tuple[str, str], list[str]] = field(default_factory=dict)
+    #: entity -> engine_written(entity), filled on first use (the catalog never changes).
+    _written: dict[str, Mapping[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
     def workflows_of(self, entity: str) -> tuple[CompiledWorkflow, ...]:
         return tuple(w for n, w in sorted(self.workflows.items()) if w.entity.name == entity)
@@ -51,9 +53,12 @@ class Catalog:
         """(parent entity, roll-up) pairs that aggregate records of ``child``."""
         return [(x.entity, r) for x in self.extras.values() for r in x.rollups if r.child == child]
 
-    def engine_written(self, entity: str) -> dict[str, str]:
+    def engine_written(self, entity: str) -> Mapping[str, str]:
         """field -> what writes it: the computed fields and roll-ups of ``entity``, which users
         cannot write (the engine does)."""
+        known = self._written.get(entity)
+        if known is not None:
+            return known
         out: dict[str, str] = {}
         for rs in self.rules_of(entity):
             for name in rs.computed_fields:

@@ -106,7 +106,7 @@ class RecordRules:
         cat = self.catalog(conn, snap)
         wfs, rule_sets = cat.workflows_of(ce.name), cat.rules_of(ce.name)
         given = set(given)
-        if rule_sets or cat.extras_of(ce.name):
+        if cat.engine_written(ce.name):
             _refuse_engine_fields(cat, ce, {f: values.get(f) for f in given}, None)
         if not wfs and not rule_sets:
             return
@@ -149,7 +149,7 @@ class RecordRules:
     ) -> None:
         cat = self.catalog(conn, snap)
         wfs, rule_sets = cat.workflows_of(ce.name), cat.rules_of(ce.name)
-        if values and (rule_sets or cat.extras_of(ce.name)):
+        if values and cat.engine_written(ce.name):
             _refuse_engine_fields(cat, ce, values, before)
         problems: list[FieldProblem] = []
         for wf in wfs:
