@@ -128,6 +128,10 @@ def test_a_renamed_field_is_followed_by_the_documents(env):
     first = _renamed("discount", "rebate")
     plan = reg.plan([first])
     assert plan.problems == []
+    assert plan.as_dict()["followed"] == [
+        {"kind": "rules", "name": "sales.opportunity_rules"},
+        {"kind": "workflow", "name": "sales.discount_approval"},
+    ]
     reg.apply(plan, confirm=True)
     with env.tx() as conn:
         rows = {

@@ -133,7 +133,11 @@ def planned_documents(
     touched = set(plan.definitions) | set(plan.removed)
     problems: list[DefinitionProblem] = []
     rewritten: list[tuple[str, str, dict]] = []
-    rows = conn.execute(sa.select(document.c.kind, document.c.name, document.c.document)).all()
+    rows = conn.execute(
+        sa.select(document.c.kind, document.c.name, document.c.document).order_by(
+            document.c.kind, document.c.name
+        )
+    ).all()
     for r in rows:
         doc = json.loads(r.document)
         if touched.isdisjoint(_entities_named(doc)):

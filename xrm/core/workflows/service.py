@@ -85,6 +85,7 @@ class WorkflowService:
             conn, current.definitions, plan, self.catalogs.compiled
         )
         plan.followed_documents = followed  # type: ignore[attr-defined]
+        plan.followed = [{"kind": k, "name": n} for k, n, _doc in followed]
         return problems
 
     def _follow_renames(self, conn, change) -> None:
@@ -368,9 +369,10 @@ class WorkflowService:
         comment: str | None = None,
         *,
         access: Access | None = None,
+        workflow: str | None = None,
     ) -> dict:
         _access, _snap, _ce, record, wfs = self._load(conn, actor, entity, record_id, access)
-        wf = self._workflow_with(wfs, transition, lambda w: record.get(w.state_field))
+        wf = self._workflow_with(wfs, transition, lambda w: record.get(w.state_field), workflow)
         given = approve(
             wf,
             transition,

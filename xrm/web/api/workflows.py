@@ -230,13 +230,18 @@ def give_approval(entity: str, record_id: int):
     _existing_id(entity, record_id)
     body = _json_body()
     transition, step, comment = body.get("transition"), body.get("step"), body.get("comment")
+    workflow = body.get("workflow")
     if not isinstance(transition, str) or not isinstance(step, str):
         raise BadRequest('expected {"transition": "<name>", "step": "<approval step>"}')
     if comment is not None and not isinstance(comment, str):
         raise BadRequest("'comment' is text")
+    if workflow is not None and not isinstance(workflow, str):
+        raise BadRequest("'workflow' is the name of one of the entity's workflows")
     p, actor = _ctx()
     with p.engine.begin() as conn:
-        out = p.workflows.approve(conn, actor, entity, record_id, transition, step, comment)
+        out = p.workflows.approve(
+            conn, actor, entity, record_id, transition, step, comment, workflow=workflow
+        )
     return jsonify(out), 201
 
 

@@ -255,6 +255,7 @@ def workflow_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
                         "transition": {"type": "string"},
                         "step": {"type": "string"},
                         "comment": {"type": "string"},
+                        "workflow": {"type": "string"},
                     },
                 }
             ),
