@@ -29,6 +29,7 @@ from .metadata.database import create_engine
 from .metadata.notify import notify_settings
 from .metadata.registry import MetadataRegistry
 from .settings import Settings
+from .web.routing import LazyBuildRule
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extra_plugins = config.pop("PLUGINS", None)
     settings = Settings.load(config)
     app = Flask("xrm", instance_path=str(settings.instance_path), instance_relative_config=True)
+    app.url_rule_class = LazyBuildRule
     db_url = create_engine(settings.database_url).url  # normalized (psycopg driver)
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -84,7 +86,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         APP_NAME="xRM",
         # The generated UI's start page (xrm.web.ui): the entities and dashboards one may open.
         FAB_INDEX_VIEW="xrm.web.ui.views.HomeView",
-        FAB_ADD_SECURITY_API=True,
+        # FAB's generic CRUD APIs over its own security tables (users, roles, permissions ...)
+        # stay off: /api/v1/admin/ manages roles, grants and users with xRM's checks, and the
+        # six model APIs cost a third of start-up. Login (/api/v1/security/login) is always on.
+        FAB_ADD_SECURITY_API=False,
         FAB_API_SWAGGER_UI=False,
         # FAB's permission sync rewrites the roles' permissions on every start (seconds with
         # hundreds of entities); `xrm init` runs it once instead (XRM_UPDATE_PERMS=1 forces it).

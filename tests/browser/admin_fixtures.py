@@ -12,8 +12,12 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def shoot(page, name: str) -> None:
-    """Save a full-page screenshot as docs/screenshots/<name>.png (XRM_SCREENSHOTS=0: don't)."""
-    if os.environ.get("XRM_SCREENSHOTS", "1") == "0":
+    """Save a full-page screenshot as docs/screenshots/<name>.png when XRM_SCREENSHOTS=1.
+
+    Off by default: a test run must not rewrite files of the checkout (and full-page PNGs cost
+    time); refresh the documentation's pictures with ``XRM_SCREENSHOTS=1``.
+    """
+    if os.environ.get("XRM_SCREENSHOTS", "0") != "1":
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -4,13 +4,16 @@ database (their definitions and option sets through plan/apply), and demo-data c
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
 from xrm.core.context import SYSTEM
-from xrm.core.plugins import plugin_contributions, plugin_layer_changes, plugin_option_sets
+from xrm.core.plugins import (
+    DemoContext,
+    plugin_contributions,
+    plugin_layer_changes,
+    plugin_option_sets,
+)
 
 MODELS = ("party", "crm", "vrm", "srm", "brm")
 REQUIRES = {"party": (), "crm": ("party",), "vrm": ("party",), "srm": ("party",),
@@ -24,18 +27,6 @@ def with_requirements(*names: str) -> tuple[str, ...]:
             if dep not in out:
                 out.append(dep)
     return tuple(sorted(out, key=MODELS.index))
-
-
-@dataclass
-class DemoContext:
-    """What ``xrm demo`` hands to ``xrm_demo_data`` (the plugin-system contract)."""
-
-    app: Any
-    platform: Any
-    conn: Any
-    records: Any
-    actor: Any
-    random: random.Random
 
 
 def install(app, names: tuple[str, ...]):

@@ -3,10 +3,13 @@ approvals, segments for campaigns, SLA targets of cases."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from models_support import create
 
 from xrm.core.context import SYSTEM, Actor
+from xrm.core.plugins import DemoContext
 from xrm.workflow import TransitionRefused
 
 
@@ -104,11 +107,7 @@ def test_an_opportunity_belongs_to_an_account(crm):
 def _users(p, conn, *roles):
     from xrm_party.demo import demo_users
 
-    class Ctx:
-        pass
-
-    ctx = Ctx()
-    ctx.conn = conn
+    ctx = DemoContext(None, p, conn, p.records, SYSTEM, random.Random(0))
     people = [(f"user{i}", "U", str(i), role) for i, role in enumerate(roles)]
     ids = demo_users(ctx, people, team="Sales")
     return [Actor(ids[u], u, (role,)) for (u, *_x, role) in people]

@@ -260,6 +260,8 @@ def test_the_conflict_check_vetoes_while_the_customer_has_open_direct_business(b
 
 
 def test_the_triangle_is_visible_from_each_side(brm):
+    from xrm.web.ui.model import related_lists
+
     p = brm
     with p.engine.begin() as conn:
         partner = _partner(p, conn, "Channel Four")
@@ -280,9 +282,26 @@ def test_the_triangle_is_visible_from_each_side(brm):
         partner_customers = p.records.query(
             conn, SYSTEM, "crm.account", {"preferred_partner": f"eq.{partner['id']}"}
         )
+        access = p.records.access(conn, SYSTEM)
+        related = {
+            side: {
+                (r["entity"], r["field"])
+                for r in related_lists(p.registry.snapshot(conn), access, side)
+            }
+            for side in ("crm.account", "brm.partner")
+        }
     assert [r["id"] for r in from_customer] == [reg["id"]]
     assert [o["account"] for o in from_partner] == [customer["id"]]
     assert [a["id"] for a in partner_customers] == [customer["id"]]
+    # and the record pages list them: the customer's registrations and opportunities, the
+    # partner's registrations, opportunities and customers
+    assert {
+        ("brm.deal_registration", "end_customer"), ("crm.opportunity", "account"),
+    } <= related["crm.account"]  # fmt: skip
+    assert {
+        ("brm.deal_registration", "partner"), ("crm.opportunity", "partner"),
+        ("crm.account", "preferred_partner"),
+    } <= related["brm.partner"]  # fmt: skip
 
 
 def test_only_active_partners_register_deals(brm):
@@ -295,3 +314,60 @@ def test_only_active_partners_register_deals(brm):
         customer = create(p, conn, "crm.account", {"name": "Someone"})
         with pytest.raises(RecordVetoed, match="suspended"):
             _registration(p, conn, partner, customer)
+
+
+def _approved(p, conn, partner_name, customer_name):
+    """An approved registration, its partner, customer and the opportunity it created."""
+    partner = _partner(p, conn, partner_name)
+    customer = create(p, conn, "crm.account", {"name": customer_name})
+    reg = _fire(
+        p, conn, "brm.deal_registration", _registration(p, conn, partner, customer),
+        ("approve", {}),
+    )  # fmt: skip
+    (opp,) = p.records.query(
+        conn, SYSTEM, "crm.opportunity", {"deal_registration": f"eq.{reg['id']}"}
+    )
+    return partner, customer, reg, opp
+
+
+def _transition_notes(p, conn, entity, record_id):
+    return [
+        e["transition"]
+        for e in p.records.history(conn, SYSTEM, entity, record_id)
+        if "transition" in e
+    ]
+
+
+def test_a_won_or_lost_partner_opportunity_closes_its_approved_registration(brm):
+    """Won / lost follow the opportunity (an expired registration stays expired), and the
+    closed deal frees the customer for the next partner's registration."""
+    p = brm
+    with p.engine.begin() as conn:
+        *_, won, won_opp = _approved(p, conn, "Channel Five", "Winner GmbH")
+        *_, lost, lost_opp = _approved(p, conn, "Channel Six", "Loser AG")
+        *_, expired, late_opp = _approved(p, conn, "Channel Seven", "Late KG")
+        _fire(p, conn, "brm.deal_registration", expired, ("expire", {}))
+        _fire(p, conn, "crm.opportunity", won_opp, ("qualify", {}), ("propose", {}), ("win", {}))
+        for opp in (lost_opp, late_opp):
+            _fire(p, conn, "crm.opportunity", opp, ("lose", {"lost_reason": "price"}, "Too dear."))
+        status = {
+            r["id"]: r["status"]
+            for r in p.records.query(conn, SYSTEM, "brm.deal_registration", {"order": "id"})
+        }
+        won_note = _transition_notes(p, conn, "brm.deal_registration", won["id"])[0]
+        lost_note = _transition_notes(p, conn, "brm.deal_registration", lost["id"])[0]
+        # the closed deal no longer protects the customer: the next registration may pass
+        follow_up = _fire(
+            p, conn, "brm.deal_registration",
+            _registration(p, conn, _partner(p, conn, "Channel Eight"),
+                          {"id": won["end_customer"]}, "Follow-up deal"),
+            ("approve", {}),
+        )  # fmt: skip
+    assert status == {won["id"]: "won", lost["id"]: "lost", expired["id"]: "expired"}
+    assert follow_up["status"] == "approved"
+    assert (won_note["name"], won_note.get("comment")) == (
+        "win", f"Opportunity {won_opp['number']} won"
+    )  # fmt: skip
+    assert (lost_note["name"], lost_note.get("comment")) == (
+        "lose", f"Opportunity {lost_opp['number']} lost (price)"
+    )  # fmt: skip

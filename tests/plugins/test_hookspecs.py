@@ -498,11 +498,10 @@ class ShopFlow:
 
     @hookimpl
     def xrm_cel_functions(self):
-        from xrm.workflow.expressions.functions import Function
-        from xrm.workflow.expressions.types import DOUBLE
+        from xrm.core.plugins import cel_function
 
         return [
-            Function("vatRate", ((("string",), DOUBLE),), impl=lambda c: 0.19 if c == "DE" else 0.0)
+            cel_function("vatRate", ["string"], "double", impl=lambda c: 0.19 if c == "DE" else 0.0)
         ]
 
     @hookimpl

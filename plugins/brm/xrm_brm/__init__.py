@@ -11,46 +11,11 @@ from __future__ import annotations
 
 from xrm_party import dispatch
 
-from xrm.core.plugins import hookimpl, load_json_documents
+from xrm.core.plugins import PluginPackage, hookimpl
 
 from . import demo_data, lifecycle, navigation
 
 VERSION = "1.0.0"
-
-
-@hookimpl
-def xrm_plugin_info():
-    return {
-        "name": "brm",
-        "label": "Business partners",
-        "version": VERSION,
-        "requires": ["party", "crm"],
-    }
-
-
-@hookimpl
-def xrm_entity_definitions():
-    return load_json_documents(__package__, "entities")
-
-
-@hookimpl
-def xrm_entity_extensions():
-    return navigation.EXTENSIONS
-
-
-@hookimpl
-def xrm_option_sets():
-    return load_json_documents(__package__, "option_sets")
-
-
-@hookimpl
-def xrm_workflows():
-    return load_json_documents(__package__, "workflows")
-
-
-@hookimpl
-def xrm_rules():
-    return load_json_documents(__package__, "rules")
 
 
 @hookimpl
@@ -78,28 +43,16 @@ def xrm_before_transition(event):
 @hookimpl
 def xrm_after_transition(event):
     lifecycle.record_triangle(event)
+    lifecycle.close_registration(event)
 
 
-@hookimpl
-def xrm_default_roles():
-    return navigation.ROLES
-
-
-@hookimpl
-def xrm_menus():
-    return navigation.MENUS
-
-
-@hookimpl
-def xrm_views():
-    return navigation.VIEWS
-
-
-@hookimpl
-def xrm_dashboards():
-    return navigation.DASHBOARDS
-
-
-@hookimpl
-def xrm_demo_data(context):
-    demo_data.load(context)
+PluginPackage(
+    __package__,
+    {"name": "brm", "label": "Business partners", "version": VERSION, "requires": ["party", "crm"]},
+    extensions=navigation.EXTENSIONS,
+    roles=navigation.ROLES,
+    menus=navigation.MENUS,
+    views=navigation.VIEWS,
+    dashboards=navigation.DASHBOARDS,
+    demo_data=demo_data.load,
+).export(globals())

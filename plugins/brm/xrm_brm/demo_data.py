@@ -142,10 +142,19 @@ def _decide(context: Any, registration: dict, target: str, index: int) -> None:
             [("reject", {"rejection_reason": "conflict"}, str(veto))],
         )
         return
-    if target == "won":
-        advance(context, "brm.deal_registration", registration, [("win", {})])
-    elif target == "lost":
-        advance(context, "brm.deal_registration", registration, [("lose", {}, "Lost on price.")])
+    if target not in ("won", "lost"):
+        return
+    # the partner opportunity is closed; the registration follows it (the plugin's hook)
+    for opportunity in all_records(
+        context, "crm.opportunity", {"deal_registration": f"eq.{registration['id']}"}
+    ):
+        steps = [("qualify", {}), ("propose", {})]
+        steps += (
+            [("win", {})]
+            if target == "won"
+            else [("lose", {"lost_reason": "price"}, "Lost on price.")]
+        )
+        advance(context, "crm.opportunity", opportunity, steps)
 
 
 def _performance(context: Any, partners: list) -> None:

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from xrm_party import PartyLink
 
-from xrm.core.context import SYSTEM
-from xrm.core.plugins import RecordEvent, RecordVetoed
+from xrm.core.plugins import SYSTEM, RecordEvent, RecordVetoed
 
 LINKS = (
     PartyLink("brm.partner", "organization", "party.organization", {"name": "name"}, ("name",)),
@@ -120,3 +119,31 @@ def before_create(event: RecordEvent) -> None:
                 "register deals",
                 field="partner",
             )
+
+
+#: opportunity transition -> the registration's transition that follows it
+CLOSING = {"win": "win", "lose": "lose"}
+
+
+def close_registration(event: RecordEvent) -> None:
+    """A partner opportunity won or lost closes its approved deal registration the same way
+    (as the platform: the sales rep closing the deal need not be a partner manager)."""
+    if event.entity != "crm.opportunity" or event.transition not in CLOSING:
+        return
+    opportunity = event.after or {}
+    reg_id = opportunity.get("deal_registration")
+    if reg_id is None:
+        return
+    reg = event.records.get(event.conn, SYSTEM, "brm.deal_registration", reg_id)
+    if reg["status"] != "approved":
+        return  # decided already, expired, or never approved: nothing to follow
+    outcome = "won" if event.transition == "win" else "lost"
+    reason = opportunity.get("lost_reason")
+    event.fire(
+        "brm.deal_registration",
+        reg_id,
+        CLOSING[event.transition],
+        actor=SYSTEM,
+        comment=f"Opportunity {opportunity.get('number')} {outcome}"
+        + (f" ({reason})" if outcome == "lost" and reason else ""),
+    )

@@ -23,8 +23,6 @@ from xrm_party.demo import (
     weighted,
 )
 
-from xrm.core.plugins import plugin_contributions
-
 from .segments import segment_params
 
 TEAM = (
@@ -134,7 +132,7 @@ def load(context: Any) -> None:
 
 def _campaigns(context: Any, users: dict[str, int]) -> list[dict]:
     rng = context.random
-    views = [v for _p, v in plugin_contributions(context.platform.plugins, "xrm_views")]
+    views = context.contributions("xrm_views")
     specs = (
         ("Spring newsletter", "email", "crm.newsletter_segment", None, -80, -50, "completed"),
         ("Hannover Messe", "trade_show", None, "decision_role=eq.decision_maker", -60, -55, "completed"),

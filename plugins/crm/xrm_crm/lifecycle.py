@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from xrm_party import PartyLink
 
-from xrm.core.context import SYSTEM
-from xrm.core.plugins import RecordEvent, RecordVetoed
+from xrm.core.plugins import SYSTEM, RecordEvent, RecordVetoed
 
 LINKS = (
     PartyLink("crm.account", "organization", "party.organization", {"name": "name"}, ("name",)),

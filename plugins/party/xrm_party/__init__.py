@@ -9,7 +9,7 @@ public plugin API.
 
 from __future__ import annotations
 
-from xrm.core.plugins import hookimpl, load_json_documents
+from xrm.core.plugins import PluginPackage
 
 from . import demo_data
 from .mirror import PartyLink, dispatch, role_records
@@ -19,116 +19,99 @@ __all__ = ["PartyLink", "dispatch", "role_records"]
 VERSION = "1.0.0"
 
 
-@hookimpl
-def xrm_plugin_info():
-    return {"name": "party", "label": "Organisations and people", "version": VERSION}
-
-
-@hookimpl
-def xrm_entity_definitions():
-    return load_json_documents(__package__, "entities")
-
-
-@hookimpl
-def xrm_option_sets():
-    return load_json_documents(__package__, "option_sets")
-
-
 PARTY = ("party.organization", "party.person", "party.relationship")
 
 
-@hookimpl
-def xrm_default_roles():
-    every = ["read", "create", "update", "delete", "import", "export"]
-    return [
-        {
-            "name": "Master Data Steward",
-            "permissions": {e: every for e in PARTY},
-            "scopes": {e: "all" for e in PARTY},
-        },
-        {
-            "name": "Directory User",
-            "permissions": {e: ["read", "create", "update"] for e in PARTY},
-            "scopes": {e: "all" for e in PARTY},
-        },
-    ]
+EVERY = ["read", "create", "update", "delete", "import", "export"]
+ROLES = [
+    {
+        "name": "Master Data Steward",
+        "permissions": {e: EVERY for e in PARTY},
+        "scopes": {e: "all" for e in PARTY},
+    },
+    {
+        "name": "Directory User",
+        "permissions": {e: ["read", "create", "update"] for e in PARTY},
+        "scopes": {e: "all" for e in PARTY},
+    },
+]
 
 
-@hookimpl
-def xrm_menus():
-    return [
-        {
-            "name": "party",
-            "label": "Directory",
-            "order": 5,
-            "items": [
-                {"entity": "party.organization"},
-                {"entity": "party.person"},
-                {"entity": "party.relationship"},
-                {"view": "party.organizations_by_country"},
-                {"dashboard": "party.directory"},
-            ],
-        }
-    ]
+MENUS = [
+    {
+        "name": "party",
+        "label": "Directory",
+        "order": 5,
+        "items": [
+            {"entity": "party.organization"},
+            {"entity": "party.person"},
+            {"entity": "party.relationship"},
+            {"view": "party.organizations_by_country"},
+            {"dashboard": "party.directory"},
+        ],
+    }
+]
 
 
-@hookimpl
-def xrm_views():
-    return [
-        {
-            "name": "party.organizations_by_country",
-            "entity": "party.organization",
-            "label": "Organisations by country",
-            "kind": "list",
-            "columns": ["number", "name", "industry", "city", "country"],
-            "query": "order=country,name",
-            "groupBy": "country",
-        },
-        {
-            "name": "party.people_by_organization",
-            "entity": "party.person",
-            "label": "People by organisation",
-            "kind": "list",
-            "columns": ["last_name", "first_name", "organization", "job_title", "email"],
-            "query": "order=organization,last_name",
-            "groupBy": "organization",
-        },
-    ]
+VIEWS = [
+    {
+        "name": "party.organizations_by_country",
+        "entity": "party.organization",
+        "label": "Organisations by country",
+        "kind": "list",
+        "columns": ["number", "name", "industry", "city", "country"],
+        "query": "order=country,name",
+        "groupBy": "country",
+    },
+    {
+        "name": "party.people_by_organization",
+        "entity": "party.person",
+        "label": "People by organisation",
+        "kind": "list",
+        "columns": ["last_name", "first_name", "organization", "job_title", "email"],
+        "query": "order=organization,last_name",
+        "groupBy": "organization",
+    },
+]
 
 
-@hookimpl
-def xrm_dashboards():
-    return [
-        {
-            "name": "party.directory",
-            "label": "Directory",
-            "charts": [
-                {
-                    "type": "number",
-                    "title": "Organisations",
-                    "entity": "party.organization",
-                    "measure": "count",
-                },
-                {"type": "number", "title": "People", "entity": "party.person", "measure": "count"},
-                {
-                    "type": "pie",
-                    "title": "Organisations by industry",
-                    "entity": "party.organization",
-                    "groupBy": "industry",
-                    "measure": "count",
-                },
-                {
-                    "type": "bar",
-                    "title": "Relationships by type",
-                    "entity": "party.relationship",
-                    "groupBy": "relationship_type",
-                    "measure": "count",
-                },
-            ],
-        }
-    ]
+DASHBOARDS = [
+    {
+        "name": "party.directory",
+        "label": "Directory",
+        "charts": [
+            {
+                "type": "number",
+                "title": "Organisations",
+                "entity": "party.organization",
+                "measure": "count",
+            },
+            {"type": "number", "title": "People", "entity": "party.person", "measure": "count"},
+            {
+                "type": "pie",
+                "title": "Organisations by industry",
+                "entity": "party.organization",
+                "groupBy": "industry",
+                "measure": "count",
+            },
+            {
+                "type": "bar",
+                "title": "Relationships by type",
+                "entity": "party.relationship",
+                "groupBy": "relationship_type",
+                "measure": "count",
+            },
+        ],
+    }
+]
 
 
-@hookimpl
-def xrm_demo_data(context):
-    demo_data.load(context)
+PluginPackage(
+    __package__,
+    {"name": "party", "label": "Organisations and people", "version": VERSION},
+    roles=ROLES,
+    menus=MENUS,
+    views=VIEWS,
+    dashboards=DASHBOARDS,
+    demo_data=demo_data.load,
+).export(globals())

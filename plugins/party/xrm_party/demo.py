@@ -115,21 +115,11 @@ def all_records(context: Any, entity: str, params: dict[str, str] | None = None)
 def advance(
     context: Any, entity: str, record: dict[str, Any], steps: Iterable[tuple]
 ) -> dict[str, Any]:
-    """Take ``record`` through workflow transitions ``(name, values[, comment])`` in order, when the
-    platform runs workflows (``platform.workflows.fire``). Without a workflow runtime the record
-    stays in its initial state. Returns the record as stored after the last step."""
-    workflows = getattr(getattr(context, "platform", None), "workflows", None)
-    if workflows is None:
-        return record
+    """Take ``record`` through workflow transitions ``(name, values[, comment])`` in order
+    (``context.fire``). Returns the record as stored after the last step."""
     for name, values, *comment in steps:
-        record = workflows.fire(
-            context.conn,
-            context.actor,
-            entity,
-            record["id"],
-            name,
-            comment=comment[0] if comment else None,
-            values=values or None,
+        record = context.fire(
+            entity, record["id"], name, comment=comment[0] if comment else None, values=values
         )
     return record
 
@@ -139,67 +129,15 @@ def demo_users(
 ) -> dict[str, int]:
     """User ids of the demo's colleagues ``(username, first name, last name, role)``, created
     when missing, so demo records have owners (sales reps, purchasers...) and the dashboards
-    "per sales rep" show something. Users are written to Flask-AppBuilder's own tables on the
-    demo's connection (same transaction: all or nothing, no second writer on SQLite), with a
-    random password nobody knows: an administrator sets one to log in as them. A role that
-    does not exist (its plugin's roles were not installed) is left out. ``team`` puts them in
-    one Flask-AppBuilder group: the platform's ``team`` record scope is a user's groups."""
-    import secrets
-
-    import sqlalchemy as sa
-    from flask_appbuilder.security.sqla.models import (
-        Group,
-        Role,
-        User,
-        assoc_user_group,
-        assoc_user_role,
-    )
-    from werkzeug.security import generate_password_hash
-
-    users, roles = User.__table__, Role.__table__
-    conn = context.conn
-    role_ids = dict(conn.execute(sa.select(roles.c.name, roles.c.id)).all())
-    existing = dict(conn.execute(sa.select(users.c.username, users.c.id)).all())
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    out = {}
-    for username, first, last, role in people:
-        if username not in existing:
-            user_id = conn.execute(
-                users.insert()
-                .values(
-                    first_name=first,
-                    last_name=last,
-                    username=username,
-                    email=f"{username}@demo.example",
-                    # a random secret nobody knows (one cheap round: it is unguessable anyway)
-                    password=generate_password_hash(
-                        secrets.token_urlsafe(32), method="pbkdf2:sha256:1"
-                    ),
-                    active=True,
-                    created_on=now,
-                    changed_on=now,
-                )
-                .returning(users.c.id)
-            ).scalar_one()
-            if role in role_ids:
-                conn.execute(
-                    assoc_user_role.insert().values(user_id=user_id, role_id=role_ids[role])
-                )
-            existing[username] = user_id
-        out[username] = existing[username]
+    "per sales rep" show something. Made through the demo context
+    (:meth:`xrm.core.plugins.DemoContext.ensure_user`), in the demo's transaction, with a
+    random password nobody knows: an administrator sets one to log in as them. A role that does
+    not exist (its plugin's roles were not installed) is left out. ``team`` puts them in one
+    team: the platform's ``team`` record scope is a user's teams."""
+    out = {
+        username: context.ensure_user(username, first, last, roles=[role])
+        for username, first, last, role in people
+    }
     if team:
-        groups = Group.__table__
-        group_id = conn.execute(sa.select(groups.c.id).where(groups.c.name == team)).scalar()
-        if group_id is None:
-            group_id = conn.execute(
-                groups.insert().values(name=team, label=team).returning(groups.c.id)
-            ).scalar_one()
-        members = set(
-            conn.execute(
-                sa.select(assoc_user_group.c.user_id).where(assoc_user_group.c.group_id == group_id)
-            ).scalars()
-        )
-        for user_id in out.values():
-            if user_id not in members:
-                conn.execute(assoc_user_group.insert().values(user_id=user_id, group_id=group_id))
+        context.ensure_team(team, out.values())
     return out

@@ -24,8 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from xrm.core.context import SYSTEM
-from xrm.core.plugins import RecordEvent, RecordVetoed
+from xrm.core.plugins import SYSTEM, RecordEvent, RecordVetoed
 
 
 @dataclass(frozen=True)

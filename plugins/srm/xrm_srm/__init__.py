@@ -11,36 +11,11 @@ from __future__ import annotations
 
 from xrm_party import dispatch
 
-from xrm.core.plugins import hookimpl, load_json_documents
+from xrm.core.plugins import PluginPackage, hookimpl
 
 from . import demo_data, lifecycle, navigation
 
 VERSION = "1.0.0"
-
-
-@hookimpl
-def xrm_plugin_info():
-    return {"name": "srm", "label": "Stakeholders", "version": VERSION, "requires": ["party"]}
-
-
-@hookimpl
-def xrm_entity_definitions():
-    return load_json_documents(__package__, "entities")
-
-
-@hookimpl
-def xrm_option_sets():
-    return load_json_documents(__package__, "option_sets")
-
-
-@hookimpl
-def xrm_workflows():
-    return load_json_documents(__package__, "workflows")
-
-
-@hookimpl
-def xrm_rules():
-    return load_json_documents(__package__, "rules")
 
 
 @hookimpl
@@ -68,26 +43,12 @@ def xrm_after_update(event):
     lifecycle.engagement_written(event)
 
 
-@hookimpl
-def xrm_default_roles():
-    return navigation.ROLES
-
-
-@hookimpl
-def xrm_menus():
-    return navigation.MENUS
-
-
-@hookimpl
-def xrm_views():
-    return navigation.VIEWS
-
-
-@hookimpl
-def xrm_dashboards():
-    return navigation.DASHBOARDS
-
-
-@hookimpl
-def xrm_demo_data(context):
-    demo_data.load(context)
+PluginPackage(
+    __package__,
+    {"name": "srm", "label": "Stakeholders", "version": VERSION, "requires": ["party"]},
+    roles=navigation.ROLES,
+    menus=navigation.MENUS,
+    views=navigation.VIEWS,
+    dashboards=navigation.DASHBOARDS,
+    demo_data=demo_data.load,
+).export(globals())

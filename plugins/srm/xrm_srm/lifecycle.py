@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from xrm_party import PartyLink, role_records
 
-from xrm.core.context import SYSTEM
-from xrm.core.plugins import RecordEvent, RecordVetoed
+from xrm.core.plugins import SYSTEM, RecordEvent, RecordVetoed
 
 LINKS = (
     PartyLink(

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from xrm_party import PartyLink
 
-from xrm.core.context import SYSTEM
-from xrm.core.plugins import RecordEvent, RecordVetoed
+from xrm.core.plugins import SYSTEM, RecordEvent, RecordVetoed
 
 LINKS = (
     PartyLink("vrm.supplier", "organization", "party.organization", {"name": "name"}, ("name",)),

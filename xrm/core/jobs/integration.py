@@ -48,4 +48,7 @@ def start_runner(platform, jobs: JobRegistry) -> JobRunner:
 
 def stop_runner(app: Flask, timeout: float = 10.0) -> bool:
     runner = app.extensions.pop(RUNNER_KEY, None)
-    return runner.stop(timeout) if runner is not None else True
+    if runner is None:
+        return True
+    atexit.unregister(runner.stop)  # nothing left to stop at exit, and the app can be freed
+    return runner.stop(timeout)

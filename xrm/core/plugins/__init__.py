@@ -1,6 +1,13 @@
-"""Public plugin API: the hook markers and helpers a plugin uses."""
+"""Public plugin API: the hook markers and everything a plugin may use.
 
+A plugin imports from ``xrm.core.plugins`` only (``tests/plugins/test_public_api.py`` checks
+the domain plugins); what is not exported here is the platform's own business and may change.
+"""
+
+from ..context import SYSTEM, Actor
 from ..records.events import RecordEvent, RecordVetoed
+from .cel import CelFunction, cel_function
+from .demo import DemoContext
 from .errors import (
     PluginDependencyError,
     PluginError,
@@ -19,16 +26,25 @@ from .manager import (
     plugin_names,
     plugin_option_sets,
 )
+from .migrations import DataMigrationContext
+from .package import PluginPackage
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "SYSTEM",
+    "Actor",
+    "CelFunction",
+    "DataMigrationContext",
+    "DemoContext",
     "PluginDependencyError",
     "PluginError",
     "PluginInvalid",
     "PluginNotFound",
+    "PluginPackage",
     "PluginStateConflict",
     "RecordEvent",
     "RecordVetoed",
+    "cel_function",
     "create_plugin_manager",
     "hookimpl",
     "hookspec",

@@ -10,6 +10,7 @@ forced.
 from __future__ import annotations
 
 import random as _random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,13 +18,20 @@ import sqlalchemy as sa
 
 from ...metadata import store
 from ..context import Actor
+from ..security import directory
 from ..tables import installed_plugin
 from .errors import PluginNotFound, PluginStateConflict
 
 
 @dataclass(frozen=True)
 class DemoContext:
-    """What ``xrm_demo_data(context)`` receives."""
+    """What ``xrm_demo_data(context)`` receives.
+
+    Records are written through ``records`` on ``conn`` as ``actor``; every random choice comes
+    from ``random`` (seeded). Users, roles and teams the demo needs (colleagues who own the
+    records) are made with :meth:`ensure_user`, :meth:`ensure_role` and :meth:`ensure_team`, on
+    the same connection: one transaction per plugin, all or nothing.
+    """
 
     app: Any
     platform: Any
@@ -31,6 +39,60 @@ class DemoContext:
     records: Any
     actor: Actor
     random: _random.Random
+
+    def fire(
+        self,
+        entity: str,
+        record_id: int,
+        transition: str,
+        *,
+        comment: str | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Take workflow ``transition`` on a record as ``actor``, in the demo's transaction
+        (guards, actions, hooks and automations apply); returns the stored record."""
+        return self.platform.workflows.fire(
+            self.conn,
+            self.actor,
+            entity,
+            record_id,
+            transition,
+            comment=comment,
+            values=values or None,
+        )
+
+    def contributions(self, hook: str) -> list[Any]:
+        """What the loaded plugins contribute through a list-returning hook (``"xrm_views"``,
+        ``"xrm_dashboards"``...), in dependency order."""
+        from .manager import plugin_contributions
+
+        return [item for _name, item in plugin_contributions(self.platform.plugins, hook)]
+
+    def ensure_user(
+        self,
+        username: str,
+        first_name: str,
+        last_name: str,
+        *,
+        email: str | None = None,
+        roles: Iterable[str] = (),
+    ) -> int:
+        """The id of user ``username``, created when missing (active, e-mail
+        ``<username>@demo.example`` unless given, a random password nobody knows: an
+        administrator sets one to log in as them), with ``roles`` added. A role that does not
+        exist (its plugin's roles were not installed) is left out."""
+        return directory.ensure_user(
+            self.conn, username, first_name, last_name, email=email, roles=roles
+        )
+
+    def ensure_role(self, name: str) -> int:
+        """The id of role ``name``, created (without permissions) when missing."""
+        return directory.ensure_role(self.conn, name)
+
+    def ensure_team(self, name: str, user_ids: Iterable[int] = ()) -> int:
+        """The id of team ``name`` (the group the ``team`` record scope reads), created when
+        missing, with ``user_ids`` among its members."""
+        return directory.ensure_team(self.conn, name, user_ids)
 
 
 def _loaders(pm, name: str) -> list:

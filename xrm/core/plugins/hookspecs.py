@@ -38,7 +38,8 @@ def xrm_entity_definitions() -> list[dict[str, Any]]:
 
     They become the entities' base layer, owned by this plugin; installing or upgrading the
     plugin plans and applies them like any other definition change. Use
-    :func:`xrm.core.plugins.load_json_documents` to ship them as JSON files in the package.
+    :func:`xrm.core.plugins.load_json_documents` to ship them as JSON files in the package, or
+    :class:`xrm.core.plugins.PluginPackage`, which builds this and the other data hooks.
 
     Example::
 
@@ -81,7 +82,7 @@ def xrm_option_sets() -> list[dict[str, Any]]:
 def xrm_before_create(event: Any) -> None:
     """Before a record is created, inside its transaction (after validation, before SQL).
 
-    ``event`` is a :class:`xrm.core.records.events.RecordEvent`; change ``event.values`` to
+    ``event`` is a :class:`xrm.core.plugins.RecordEvent`; change ``event.values`` to
     adjust what is written, or raise ``RecordVetoed("message", field=...)`` to refuse.
 
     Example::
@@ -110,7 +111,7 @@ def xrm_after_create(event: Any) -> None:
 def xrm_before_update(event: Any) -> None:
     """Before a record is updated, inside its transaction (after validation, before SQL).
 
-    ``event`` is a :class:`xrm.core.records.events.RecordEvent`; change ``event.values`` to
+    ``event`` is a :class:`xrm.core.plugins.RecordEvent`; change ``event.values`` to
     adjust what is written, or raise ``RecordVetoed("message", field=...)`` to refuse.
 
     Example::
@@ -139,7 +140,7 @@ def xrm_after_update(event: Any) -> None:
 def xrm_before_delete(event: Any) -> None:
     """Before a record is deleted, inside its transaction (after validation, before SQL).
 
-    ``event`` is a :class:`xrm.core.records.events.RecordEvent`; change ``event.values`` to
+    ``event`` is a :class:`xrm.core.plugins.RecordEvent`; change ``event.values`` to
     adjust what is written, or raise ``RecordVetoed("message", field=...)`` to refuse.
 
     Example::
@@ -226,21 +227,22 @@ def xrm_action_types() -> list[Any]:
 @hookspec
 def xrm_cel_functions() -> list[Any]:
     """Add functions to the expression language (guards, rules, formulas). Each item is a
-    :class:`xrm.workflow.expressions.functions.Function` (name, typed overloads, style, Python
-    ``impl``); the type checker knows it like a built-in.
+    :class:`xrm.core.plugins.CelFunction` (name, typed overloads, style, Python ``impl``),
+    usually made with :func:`xrm.core.plugins.cel_function`; the type checker knows it like a
+    built-in.
 
     Example::
 
         @hookimpl
         def xrm_cel_functions():
-            return [Function("vatRate", ((("string",), DOUBLE),), impl=lambda country: 0.19)]
+            return [cel_function("vatRate", ["string"], "double", impl=lambda c: 0.19)]
     """
 
 
 @hookspec
 def xrm_before_transition(event: Any) -> None:
     """Before a workflow transition is applied, inside its transaction (guard already passed).
-    ``event`` is a :class:`xrm.core.records.events.RecordEvent` whose ``transition`` names the
+    ``event`` is a :class:`xrm.core.plugins.RecordEvent` whose ``transition`` names the
     transition; raise ``RecordVetoed("message")`` to refuse it.
 
     Example::
@@ -255,7 +257,9 @@ def xrm_before_transition(event: Any) -> None:
 @hookspec
 def xrm_after_transition(event: Any) -> None:
     """After a workflow transition was applied, in the same transaction (``event.after`` is the
-    stored record). Raising rolls the transition back.
+    stored record). Raising rolls the transition back. ``event.fire(entity, id, transition)``
+    takes a transition on another record in the same transaction (e.g. a registration that
+    follows its opportunity to won).
 
     Example::
 
@@ -339,7 +343,9 @@ def xrm_dashboards() -> list[dict[str, Any]]:
 def xrm_demo_data(context: Any) -> None:
     """Load the plugin's demo data through ``context.records`` (the record service) on
     ``context.conn`` as ``context.actor``; ``context.random`` is a seeded ``random.Random`` so
-    the data is the same on every run. Called in dependency order by ``xrm demo``.
+    the data is the same on every run. ``context`` is a :class:`xrm.core.plugins.DemoContext`;
+    its ``ensure_user``, ``ensure_role`` and ``ensure_team`` make the colleagues who own the
+    records. Called in dependency order by ``xrm demo``.
 
     Example::
 
@@ -357,8 +363,7 @@ def xrm_data_migrations() -> list[dict[str, Any]]:
     "run": callable(context)}``. On upgrade from an older installed version, every migration
     with ``installed < version <= new`` runs in version order, in the upgrade's transaction,
     after the definitions are applied (on a first install: every one up to the plugin's
-    version). ``run`` receives a
-    :class:`xrm.core.plugins.migrations.DataMigrationContext`.
+    version). ``run`` receives a :class:`xrm.core.plugins.DataMigrationContext`.
 
     Example::
 

@@ -44,3 +44,32 @@ class RecordEvent:
     #: Transition events: the transition's name and the user's comment.
     transition: str | None = None
     comment: str | None = None
+
+    def fire(
+        self,
+        entity: str,
+        record_id: int,
+        transition: str,
+        *,
+        actor: Actor | None = None,
+        comment: str | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Take workflow ``transition`` on another record, inside this write's transaction, as
+        ``actor`` (default: this event's actor; pass ``SYSTEM`` to act as the platform, which
+        roles do not restrict). Guards, required fields, hooks and automations apply as for a
+        user; a refusal raises and rolls the whole write back. Returns the stored record."""
+        workflows = getattr(self.records, "workflows", None)
+        if workflows is None:
+            raise RecordError(
+                f"cannot fire {transition!r} on {entity} {record_id}: no workflow runtime"
+            )
+        return workflows.fire(
+            self.conn,
+            actor or self.actor,
+            entity,
+            record_id,
+            transition,
+            comment=comment,
+            values=values,
+        )

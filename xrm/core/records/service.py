@@ -76,6 +76,9 @@ class RecordService:
         self.hooks = hooks
         #: The workflow and rules step (:class:`xrm.core.workflows.writestep.RecordRules`).
         self.rules = rules or _NoRules()
+        #: The workflow service (``platform.workflows``) once there is one, for
+        #: :meth:`RecordEvent.fire`.
+        self.workflows: Any = None
 
     # -- access ---------------------------------------------------------------------------------
 

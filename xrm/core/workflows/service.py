@@ -73,6 +73,7 @@ class WorkflowService:
         self.step = RecordRules(self)
         self.automations = Automations(self)
         records.rules = self.step
+        records.workflows = self
         # Entity changes that would break a stored workflow or rule set are refused.
         if hasattr(registry, "plan_checks"):
             registry.plan_checks.append(self._check_entity_plan)
