@@ -225,6 +225,9 @@ class MigrationPlan:
     #: The definition layers and option sets the registry writes when the plan is applied.
     layer_changes: list[Any] = field(default_factory=list)
     option_sets: list[dict[str, Any]] = field(default_factory=list)
+    #: Documents of the layers above that the apply rewrites to follow a renamed field
+    #: (``{"kind", "name"}``; filled by the registry's plan checks).
+    followed: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def risk(self) -> Risk:
@@ -252,6 +255,7 @@ class MigrationPlan:
             "operations": ops,
             "problems": [p.as_dict() for p in self.problems],
             "optionSets": [s["name"] for s in self.option_sets],
+            **({"followed": list(self.followed)} if self.followed else {}),
         }
 
 

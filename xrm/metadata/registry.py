@@ -61,6 +61,10 @@ class AppliedChange:
 
 
 ApplyHook = Callable[[sa.Connection, AppliedChange], None]
+#: A check of a plan against what depends on the definitions but lives elsewhere (stored
+#: workflows and rule sets): (conn, current snapshot, plan) -> blocking problems. Run when a
+#: plan is made (the problems are in ``plan.problems``) and again inside the apply transaction.
+PlanCheck = Callable[[sa.Connection, MetadataSnapshot, MigrationPlan], list[DefinitionProblem]]
 
 #: Listeners inherited by a forked child: never closed there (the connection is the parent's).
 _INHERITED: list[VersionListener] = []
@@ -81,6 +85,8 @@ class MetadataRegistry:
     ):
         self.engine = engine
         self.apply_hooks: list[ApplyHook] = list(apply_hooks)
+        #: Registered by the layers above (the workflow runtime); see :data:`PlanCheck`.
+        self.plan_checks: list[PlanCheck] = []
         self._snapshot: MetadataSnapshot | None = None
         self._lock = threading.Lock()
         self.listen = listen and engine.dialect.name == "postgresql"
@@ -284,9 +290,14 @@ class MetadataRegistry:
         changes: Iterable[LayerChange] = (),
         removed: Iterable[str] = (),
         option_sets: Iterable[Mapping[str, Any]] = (),
+        dependants: bool = True,
     ) -> MigrationPlan:
         """Validate and plan. Raises :class:`DefinitionInvalid` with every problem; returns a
         plan whose checked operations carry the counted rows that would not fit.
+
+        ``dependants``: run the :attr:`plan_checks` (stored workflows and rule sets that the
+        change would break are blocking problems). The plugin lifecycle turns it off: it
+        replaces the plugin's documents in the same transaction.
 
         ``documents`` may mix entity definitions and option sets (documents with ``options``
         and no ``x-xrm``); a changed option set replans every entity that uses it."""
@@ -372,6 +383,8 @@ class MetadataRegistry:
             plan.layer_changes = all_changes  # type: ignore[attr-defined]
             plan.option_sets = list(changed_sets.values())  # type: ignore[attr-defined]
             plan.checks = check_plan(conn, plan, snap)
+            for check in self.plan_checks if dependants else ():
+                plan.problems.extend(check(conn, snap, plan))
         return plan
 
     # -- applying -----------------------------------------------------------------------------
@@ -413,7 +426,7 @@ class MetadataRegistry:
             try:
                 with conn.begin():
                     new_snap = self._apply_in_transaction(
-                        conn, plan, fallbacks, actor, layer_changes
+                        conn, plan, fallbacks, actor, layer_changes, dependants=True
                     )
                     if rebuild:
                         bad = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
@@ -465,7 +478,7 @@ class MetadataRegistry:
             self._snapshot = None
 
     def _apply_in_transaction(
-        self, conn, plan, fallbacks, actor, layer_changes
+        self, conn, plan, fallbacks, actor, layer_changes, dependants: bool = False
     ) -> MetadataSnapshot:
         version = store.lock_version(conn)
         if plan.base_version is not None and version != plan.base_version:
@@ -480,6 +493,15 @@ class MetadataRegistry:
         )
         plan.checks = check_plan(conn, plan, current)
         refuse_failing_checks(plan, fallbacks)
+        if dependants:
+            # Checked again under the version lock: what was stored since the plan counts.
+            blocking = [p for check in self.plan_checks for p in check(conn, current, plan)]
+            if blocking:
+                raise PlanRefused(
+                    "the change would break what depends on it: "
+                    + "; ".join(p.message for p in blocking),
+                    [p.as_dict() for p in blocking],
+                )
         new_version = version + 1
         defs = {n: d for n, d in current.definitions.items() if n not in plan.removed}
         defs.update(plan.definitions)

@@ -288,10 +288,27 @@ def build_rules_metaschema() -> dict[str, Any]:
                                     "type": "array",
                                     "items": {"type": ["string", "number", "boolean"]},
                                 },
+                                {
+                                    "type": "object",
+                                    "minProperties": 1,
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        **{
+                                            op: {"type": ["string", "number", "boolean"]}
+                                            for op in ("eq", "neq", "gt", "gte", "lt", "lte")
+                                        },
+                                        "in": {
+                                            "type": "array",
+                                            "items": {"type": ["string", "number", "boolean"]},
+                                        },
+                                        "null": {"type": "boolean"},
+                                    },
+                                },
                             ]
                         },
-                        "description": "Only children whose field equals the value (or one of "
-                        "the values).",
+                        "description": "Only children whose fields pass: a value (equals), a "
+                        "list (one of), or an object of operators that must all hold: eq, neq, "
+                        "gt, gte, lt, lte, in (a list), null (true: empty, false: filled).",
                     },
                 ),
             },

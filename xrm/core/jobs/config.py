@@ -16,6 +16,7 @@ or ``XRM_*`` environment variables, the mapping winning.
 | XRM_SMTP_USER / _PASSWORD | SMTP login (none: no login)                              |         |
 | XRM_SMTP_FROM             | sender address                                           | xrm@localhost |
 | XRM_SMTP_TLS              | ``none``, ``starttls`` or ``ssl``                        | none    |
+| XRM_SMTP_CA_FILE          | PEM file of the CA(s) to trust for the server's certificate (a private CA or a self-signed certificate) | system CAs |
 | XRM_SMTP_TIMEOUT          | seconds                                                  | 30      |
 | XRM_WEBHOOK_SECRET        | HMAC key of webhooks that name no secret of their own    | (unsigned) |
 | XRM_WEBHOOK_TIMEOUT       | seconds                                                  | 10      |
@@ -43,6 +44,8 @@ class SmtpConfig:
     sender: str = "xrm@localhost"
     tls: str = "none"
     timeout: float = 30.0
+    #: PEM file of the certificate authorities trusted for the server (None: the system's).
+    ca_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class JobConfig:
                 sender=text("SMTP_FROM", "xrm@localhost"),
                 tls=tls,
                 timeout=number("SMTP_TIMEOUT", 30.0, float, 0.1),
+                ca_file=text("SMTP_CA_FILE", None),
             ),
             webhook_secret=text("WEBHOOK_SECRET", None),
             webhook_timeout=number("WEBHOOK_TIMEOUT", 10.0, float, 0.1),

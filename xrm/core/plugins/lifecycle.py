@@ -126,6 +126,7 @@ class PluginLifecycle:
         definitions = self.registry.plan(
             changes=plugin_layer_changes(self.pm, [name]),
             option_sets=plugin_option_sets(self.pm, [name]),
+            dependants=False,  # the plugin's own workflows and rule sets are installed after
         )
         change = PluginChange(name, "install", None, info.version)
         return self._plan_with_contents(change, definitions, None)
@@ -157,7 +158,10 @@ class PluginLifecycle:
             if (e, layer) not in kept and e not in removed
         ]
         definitions = self.registry.plan(
-            changes=changes, removed=removed, option_sets=plugin_option_sets(self.pm, [name])
+            changes=changes,
+            removed=removed,
+            option_sets=plugin_option_sets(self.pm, [name]),
+            dependants=False,  # the plugin's own workflows and rule sets are replaced after
         )
         change = PluginChange(name, "upgrade", current.version, info.version)
         return self._plan_with_contents(change, definitions, current.version)
@@ -182,6 +186,7 @@ class PluginLifecycle:
         definitions = self.registry.plan(
             changes=[LayerChange(e, layer, f"plugin:{name}", None) for e, _ in extensions],
             removed=entities,
+            dependants=False,
         )
         change = PluginChange(name, "uninstall", current.version, None, definitions, data=data)
         change.purge = purge

@@ -37,6 +37,8 @@ class Catalog:
     #: (kind, name) -> error messages of stored documents that no longer compile (an entity
     #: changed underneath); they are not enforced until fixed, and listed as invalid.
     broken: Mapping[tuple[str, str], list[str]] = field(default_factory=dict)
+    #: entity -> engine_written(entity), filled on first use (the catalog never changes).
+    _written: dict[str, Mapping[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
     #: (question, entity) -> answer: the catalog is immutable, and every write asks these.
     _memo: dict = field(default_factory=dict, compare=False, repr=False)
@@ -73,6 +75,23 @@ class Catalog:
                 (x.entity, r) for x in self.extras.values() for r in x.rollups if r.child == child
             )
         return list(found)
+
+    def engine_written(self, entity: str) -> Mapping[str, str]:
+        """field -> what writes it: the computed fields and roll-ups of ``entity``, which users
+        cannot write (the engine does)."""
+        known = self._written.get(entity)
+        if known is not None:
+            return known
+        out: dict[str, str] = {}
+        for rs in self.rules_of(entity):
+            for name in rs.computed_fields:
+                out[name] = f"computed by rule set {rs.definition.name!r}"
+        for x in self.extras_of(entity):
+            for r in x.rollups:
+                out[r.field] = (
+                    f"a roll-up ({r.aggregate}) of {r.child} kept by rule set {x.rules!r}"
+                )
+        return out
 
     def touches(self, entity: str) -> bool:
         found = self._memo.get(("t", entity))

@@ -193,10 +193,35 @@ def plan_save(
             )
             return plan
     if kind == "workflow":
+        clash = _same_state_field(conn, checker.snapshot, name, doc)
+        if clash is not None:
+            plan.findings.insert(0, clash)
+            return plan
         old_doc = json.loads(current.document) if current is not None else None
         plan.moves, problems = _state_moves(conn, checker.snapshot, old_doc, doc, mapping or {})
         plan.findings = problems + plan.findings
     return plan
+
+
+def _same_state_field(conn, snap, name, doc) -> Finding | None:
+    """An entity may have several workflows, each on its own state field: two workflows
+    writing one field would each refuse the other's transitions."""
+    rows = conn.execute(
+        sa.select(document.c.name, document.c.document).where(
+            document.c.kind == "workflow",
+            document.c.entity == doc.get("entity"),
+            document.c.name != name,
+        )
+    ).all()
+    for r in rows:
+        other = json.loads(r.document)
+        if other.get("stateField") == doc.get("stateField"):
+            return error(
+                "/stateField",
+                f"workflow {r.name!r} already drives {doc.get('entity')}.{doc.get('stateField')}; "
+                "an entity may have several workflows, each on its own state field",
+            )
+    return None
 
 
 def _state_moves(conn, snap, old_doc, new_doc, mapping) -> tuple[list[dict], list[Finding]]:
@@ -353,7 +378,9 @@ def _move_records(conn, snap, wf, moves: list[dict], now) -> None:
             )
             conn.execute(
                 approval.delete().where(
-                    approval.c.entity == wf.entity, approval.c.record_id.in_(chunk)
+                    approval.c.entity == wf.entity,
+                    approval.c.record_id.in_(chunk),
+                    approval.c.workflow == wf.name,
                 )
             )
 

@@ -27,6 +27,11 @@ NUMERIC = ("integer", "bigint", "decimal", "float")
 TRIGGERS = ("create", "update", "delete", "transition", "schedule", "date")
 
 
+#: Roll-up filter operators (the REST filter's names).
+FILTER_OPS = ("eq", "neq", "gt", "gte", "lt", "lte", "in", "null")
+_ORDERED = (*NUMERIC, "date", "datetime", "text", "string", "choice")
+
+
 @dataclass(frozen=True)
 class Rollup:
     field: str
@@ -36,6 +41,8 @@ class Rollup:
     of: str | None
     filter: Mapping[str, Any]
     pointer: str
+    #: The filter as (child field, operator, value coerced to the field's type), all must hold.
+    conditions: tuple[tuple[str, str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,14 +158,64 @@ def _rollup(r, i, entity, entities, findings) -> Rollup | None:
             findings.append(
                 error(f"{ptr}/of", f"{child.name}.{of} is {f.type}; it cannot be aggregated")
             )
-    for name in r.get("filter") or {}:
-        if child.field(name) is None:
+    conditions = []
+    for name, test in (r.get("filter") or {}).items():
+        f = child.field(name)
+        if f is None:
             findings.append(error(f"{ptr}/filter/{name}", f"{child.name} has no field {name!r}"))
+            continue
+        conditions += _conditions(f, test, f"{ptr}/filter/{name}", findings)
     if len(findings) > bad:
         return None
     return Rollup(
-        r["field"], child.name, r["via"], r["aggregate"], of, dict(r.get("filter") or {}), ptr
+        r["field"],
+        child.name,
+        r["via"],
+        r["aggregate"],
+        of,
+        dict(r.get("filter") or {}),
+        ptr,
+        tuple(conditions),
     )
+
+
+def _conditions(f, test, ptr, findings) -> list[tuple[str, str, Any]]:
+    """A roll-up filter entry as (field, operator, value) conditions, values coerced to the
+    field's type (an error names the operator and the value)."""
+    from ...metadata.fieldtypes import FIELD_TYPES, FieldValueError
+
+    if isinstance(test, list):
+        test = {"in": test}
+    elif not isinstance(test, dict):
+        test = {"eq": test}
+    ftype = FIELD_TYPES.get(f.type)
+    if ftype is None or len(ftype.column_names(f)) != 1 or ftype.association:
+        findings.append(error(ptr, f"{f.name!r} ({f.type}) cannot be used in a roll-up filter"))
+        return []
+    import dataclasses
+
+    from ...metadata.model import freeze
+
+    # Without the field's validation constraints (a filter "gt 200" on ages up to 150 is fair).
+    relaxed = {"maxLength": None, **({"enum": f.kw("enum")} if f.kw("enum") is not None else {})}
+    spec = dataclasses.replace(f, schema=freeze(relaxed))
+    out = []
+    for op, value in test.items():
+        if op in ("gt", "gte", "lt", "lte") and f.type not in _ORDERED:
+            findings.append(
+                error(f"{ptr}/{op}", f"{op} needs an ordered field; {f.name!r} is {f.type}")
+            )
+            continue
+        if op == "null":
+            out.append((f.name, op, bool(value)))
+            continue
+        try:
+            values = [ftype.coerce(spec, v, True) for v in (value if op == "in" else [value])]
+        except FieldValueError as exc:
+            findings.append(error(f"{ptr}/{op}", f"{value!r} is not a value of {f.name!r}: {exc}"))
+            continue
+        out.append((f.name, op, values if op == "in" else values[0]))
+    return out
 
 
 def _automation(rules_name, a, ptr, entity, ac: ActionCompiler, findings) -> CompiledAutomation:

@@ -18,6 +18,18 @@ from .catalog import Catalog
 from .extras import Rollup
 
 _AGG = {"sum": sa.func.sum, "min": sa.func.min, "max": sa.func.max, "avg": sa.func.avg}
+#: Roll-up filter operators -> SQL (a child whose field is empty passes only ``null: true``
+#: and ``neq``).
+_TEST = {
+    "eq": lambda c, v: c == v,
+    "neq": lambda c, v: sa.or_(c != v, c.is_(None)),
+    "gt": lambda c, v: c > v,
+    "gte": lambda c, v: c >= v,
+    "lt": lambda c, v: c < v,
+    "lte": lambda c, v: c <= v,
+    "in": lambda c, v: c.in_(v) if v else sa.false(),
+    "null": lambda c, v: c.is_(None) if v else c.is_not(None),
+}
 
 
 def _relevant(r: Rollup, before: dict | None, after: dict | None) -> bool:
@@ -43,9 +55,9 @@ def value_of(conn, snap, r: Rollup, parent_id: int) -> Any:
     t = child.table
     via_col = t.c[child.fields[r.via].columns[0]]
     where = [via_col == parent_id, t.c.deleted_at.is_(None)]
-    for name, wanted in r.filter.items():
+    for name, op, value in r.conditions:
         col = t.c[child.fields[name].columns[0]]
-        where.append(col.in_(wanted) if isinstance(wanted, list) else col == wanted)
+        where.append(_TEST[op](col, value))
     if r.aggregate == "count":
         expr = sa.func.count()
     else:

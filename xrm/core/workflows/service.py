@@ -92,6 +92,25 @@ class WorkflowService:
         self.automations = Automations(self)
         records.rules = self.step
         records.workflows = self
+        # Entity changes that would break a stored workflow or rule set are refused.
+        if hasattr(registry, "plan_checks"):
+            registry.plan_checks.append(self._check_entity_plan)
+            registry.apply_hooks.append(self._follow_renames)
+
+    def _check_entity_plan(self, conn, current, plan) -> list:
+        from .dependants import planned_documents
+
+        problems, followed = planned_documents(
+            conn, current.definitions, plan, self.catalogs.compiled
+        )
+        plan.followed_documents = followed  # type: ignore[attr-defined]
+        plan.followed = [{"kind": k, "name": n} for k, n, _doc in followed]
+        return problems
+
+    def _follow_renames(self, conn, change) -> None:
+        from .dependants import save_followed
+
+        save_followed(conn, getattr(change.plan, "followed_documents", None) or [], change.actor)
 
     # -- documents --------------------------------------------------------------------------------
 
@@ -189,22 +208,28 @@ class WorkflowService:
     def transitions(
         self, conn, actor: Actor, entity: str, record_id: int, *, access: Access | None = None
     ) -> dict:
-        """The record's workflow, its state, and the transitions leaving that state, each
-        available or not with the reasons."""
+        """The record's workflows, each with its state and the transitions leaving that state,
+        each available or not with the reasons. The first workflow (by name) is also given at
+        the top level; ``workflows`` lists every workflow of the entity (one per state field)."""
         _access, _snap, _ce, record, wfs = self._load(conn, actor, entity, record_id, access)
-        wf = wfs[0]
+        blocks = [
+            self._transitions_of(
+                wf, record, actor, self.approvals_of(conn, entity, record_id, wf.name)
+            )
+            for wf in wfs
+        ]
+        return {**blocks[0], "workflows": blocks}
+
+    def _transitions_of(self, wf, record: dict, actor: Actor, approvals) -> dict:
         state = record.get(wf.state_field)
         options = available_transitions(
-            wf,
-            record,
-            actor,
-            record.get("owner_id"),
-            approvals=self.approvals_of(conn, entity, record_id, wf.name),
+            wf, record, actor, record.get("owner_id"), approvals=approvals
         )
         leaving = {t.name for t in wf.transitions if t.spec.leaves(state)}
         spec = wf.definition.state(state)
         return {
             "workflow": wf.name,
+            "label": getattr(wf.definition, "label", None) or wf.name,
             "stateField": wf.state_field,
             "state": state,
             "stateLabel": spec.label if spec else state,
@@ -246,7 +271,11 @@ class WorkflowService:
             else []
         )
 
-    def _workflow_with(self, wfs, name: str, state_of):
+    def _workflow_with(self, wfs, name: str, state_of, workflow: str | None = None):
+        if workflow is not None:
+            wfs = tuple(w for w in wfs if w.name == workflow)
+            if not wfs:
+                raise NoWorkflow(f"workflow {workflow!r} does not drive this entity")
         for wf in wfs:
             if wf.transition(name, state_of(wf)) is not None:
                 return wf
@@ -267,8 +296,12 @@ class WorkflowService:
         values: Mapping[str, Any] | None = None,
         if_match: int | None = None,
         access: Access | None = None,
+        workflow: str | None = None,
     ) -> dict:
-        """Take ``transition`` on the record; returns the stored record (as ``actor`` sees it)."""
+        """Take ``transition`` on the record; returns the stored record (as ``actor`` sees it).
+        ``workflow`` names the workflow when the entity has several and more than one of them
+        has a transition of that name leaving the record's state (default: the first, by
+        name, whose transition leaves the record's current state)."""
         access, _snap, ce, row, record, wfs = self._load_row(conn, actor, entity, record_id, access)
         version = record["row_version"]
         if if_match is not None and if_match != version:
@@ -276,7 +309,7 @@ class WorkflowService:
                 f"{entity} {record_id} was changed by someone else (version {version}, you had {if_match})"
             )
         values = dict(values or {})
-        wf = self._workflow_with(wfs, transition, lambda w: record.get(w.state_field))
+        wf = self._workflow_with(wfs, transition, lambda w: record.get(w.state_field), workflow)
         firing = fire(
             wf,
             transition,
@@ -369,9 +402,10 @@ class WorkflowService:
         comment: str | None = None,
         *,
         access: Access | None = None,
+        workflow: str | None = None,
     ) -> dict:
         _access, _snap, _ce, record, wfs = self._load(conn, actor, entity, record_id, access)
-        wf = self._workflow_with(wfs, transition, lambda w: record.get(w.state_field))
+        wf = self._workflow_with(wfs, transition, lambda w: record.get(w.state_field), workflow)
         given = approve(
             wf,
             transition,
@@ -502,6 +536,7 @@ class WorkflowService:
             set(),
             set(access.readonly(entity)),
         )
+        read_only |= set(cat.engine_written(entity))  # computed fields and roll-ups
         states = wfs or [None]
         for wf in states:
             for rs in rule_sets or [None]:

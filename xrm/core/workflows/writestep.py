@@ -105,9 +105,11 @@ class RecordRules:
     ) -> None:
         cat = self.catalog(conn, snap)
         wfs, rule_sets = cat.workflows_of(ce.name), cat.rules_of(ce.name)
+        given = set(given)
+        if cat.engine_written(ce.name):
+            _refuse_engine_fields(cat, ce, {f: values.get(f) for f in given}, None)
         if not wfs and not rule_sets:
             return
-        given = set(given)
         problems: list[FieldProblem] = []
         for wf in wfs:
             sf, initial = wf.state_field, wf.definition.initial_state
@@ -147,6 +149,8 @@ class RecordRules:
     ) -> None:
         cat = self.catalog(conn, snap)
         wfs, rule_sets = cat.workflows_of(ce.name), cat.rules_of(ce.name)
+        if values and cat.engine_written(ce.name):
+            _refuse_engine_fields(cat, ce, values, before)
         problems: list[FieldProblem] = []
         for wf in wfs:
             if write is not None and write.firing is not None and write.workflow == wf.name:
@@ -229,6 +233,36 @@ class RecordRules:
                 )
                 if row is not None:
                     rollups.refresh_for(conn, snap, cat, name, None, ce.dump(row), now)
+
+
+def _refuse_engine_fields(
+    cat: Catalog, ce: CompiledEntity, values: Mapping[str, Any], before: Mapping[str, Any] | None
+) -> None:
+    """Computed fields and roll-ups are written by the engine only: a client's value for one
+    is refused (422), except an empty value on create and the unchanged value on update (a
+    client sending the whole record back)."""
+    written = cat.engine_written(ce.name)
+    if not written:
+        return
+    bad = [
+        f
+        for f, v in values.items()
+        if f in written and not (_empty(v) if before is None else v == before.get(f))
+    ]
+    if bad:
+        raise RecordInvalid(
+            f"{ce.name}: {', '.join(bad)} cannot be written",
+            [
+                {
+                    "pointer": f"/{f}",
+                    "field": f,
+                    "message": f"{ce.fields[f].spec.label if f in ce.fields else f} is read-only: "
+                    f"it is {written[f]}",
+                    "code": "read_only",
+                }
+                for f in bad
+            ],
+        )
 
 
 def _leaving(wf, state: str | None) -> str:

@@ -224,15 +224,26 @@ def fire_transition(entity: str, record_id: int, name: str):
     if not isinstance(body, dict):
         raise BadRequest('expected a JSON object such as {"comment": "...", "values": {...}}')
     comment, values = body.get("comment"), body.get("values") or {}
+    workflow = body.get("workflow") or request.args.get("workflow")
     if comment is not None and not isinstance(comment, str):
         raise BadRequest("'comment' is text")
     if not isinstance(values, dict):
         raise BadRequest("'values' is an object of field values")
+    if workflow is not None and not isinstance(workflow, str):
+        raise BadRequest("'workflow' is the name of one of the entity's workflows")
     expected = _if_match_version(record_id)
     p, actor = _ctx()
     with p.engine.begin() as conn:
         record = p.workflows.fire(
-            conn, actor, entity, record_id, name, comment=comment, values=values, if_match=expected
+            conn,
+            actor,
+            entity,
+            record_id,
+            name,
+            comment=comment,
+            values=values,
+            if_match=expected,
+            workflow=workflow,
         )
     return _record_response(record)
 
@@ -250,13 +261,18 @@ def give_approval(entity: str, record_id: int):
     _existing_id(entity, record_id)
     body = _json_body()
     transition, step, comment = body.get("transition"), body.get("step"), body.get("comment")
+    workflow = body.get("workflow")
     if not isinstance(transition, str) or not isinstance(step, str):
         raise BadRequest('expected {"transition": "<name>", "step": "<approval step>"}')
     if comment is not None and not isinstance(comment, str):
         raise BadRequest("'comment' is text")
+    if workflow is not None and not isinstance(workflow, str):
+        raise BadRequest("'workflow' is the name of one of the entity's workflows")
     p, actor = _ctx()
     with p.engine.begin() as conn:
-        out = p.workflows.approve(conn, actor, entity, record_id, transition, step, comment)
+        out = p.workflows.approve(
+            conn, actor, entity, record_id, transition, step, comment, workflow=workflow
+        )
     return jsonify(out), 201
 
 

@@ -53,10 +53,12 @@ SAVE_PLAN = {
         "recordsMoved": {"type": "integer"},
     },
 }
-TRANSITIONS = {
+WORKFLOW_TRANSITIONS = {
     "type": "object",
     "properties": {
         "workflow": {"type": "string"},
+        "label": {"type": "string"},
+        "stateField": {"type": "string"},
         "state": {"type": ["string", "null"]},
         "states": {"type": "array", "items": {"type": "object"}},
         "transitions": {
@@ -75,6 +77,16 @@ TRANSITIONS = {
         },
     },
     "required": ["workflow", "state", "states", "transitions"],
+}
+#: The first workflow (by name) at the top level, and every workflow of the entity in
+#: ``workflows`` (an entity may have several, each on its own state field).
+TRANSITIONS = {
+    **WORKFLOW_TRANSITIONS,
+    "properties": {
+        **WORKFLOW_TRANSITIONS["properties"],
+        "workflows": {"type": "array", "items": WORKFLOW_TRANSITIONS},
+    },
+    "required": [*WORKFLOW_TRANSITIONS["required"], "workflows"],
 }
 LIST = {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}}
 
@@ -169,7 +181,15 @@ def workflow_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
     )
     fire_body = {
         "type": "object",
-        "properties": {"comment": {"type": "string"}, "values": {"type": "object"}},
+        "properties": {
+            "comment": {"type": "string"},
+            "values": {"type": "object"},
+            "workflow": {
+                "type": "string",
+                "description": "Which of the entity's workflows, when several have a "
+                "transition of this name leaving the record's state.",
+            },
+        },
     }
     paths = {**_doc_paths("workflows", "workflow"), **_doc_paths("rules", "rule set")}
     for kind in ("workflow", "rules"):
@@ -266,6 +286,7 @@ def workflow_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
                         "transition": {"type": "string"},
                         "step": {"type": "string"},
                         "comment": {"type": "string"},
+                        "workflow": {"type": "string"},
                     },
                 }
             ),

@@ -15,6 +15,12 @@ Headers set: ``From`` (``XRM_SMTP_FROM``), ``To``, ``Cc``, ``Subject``, ``Date``
 mail systems can drop the duplicate) and ``X-Xrm-Idempotency-Key``. Refused recipients and a
 refused sender are permanent errors; connection problems and temporary (4xx) SMTP answers are
 retried.
+
+TLS (``XRM_SMTP_TLS``): ``starttls`` upgrades a plain connection (port 587) and refuses to send
+when the server does not offer STARTTLS; ``ssl`` is implicit TLS from the first byte (port
+465). The server's certificate and host name are always verified, against the system's CAs or
+``XRM_SMTP_CA_FILE``; a certificate that does not verify is a permanent error (a configuration
+to fix, retried from the dead letters). The login (``XRM_SMTP_USER``) happens after TLS.
 """
 
 from __future__ import annotations
@@ -77,18 +83,26 @@ def email(ctx: JobContext, job: Job) -> dict[str, Any]:
     smtp = ctx.config.smtp
     ctx.step(f"SMTP {smtp.host}:{smtp.port} ({smtp.tls})", recipients=len(recipients))
     try:
+        tls = ssl.create_default_context(cafile=smtp.ca_file) if smtp.tls != "none" else None
         if smtp.tls == "ssl":
-            client = smtplib.SMTP_SSL(
-                smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context()
-            )
+            client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=tls)
         else:
             client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         with client:
             if smtp.tls == "starttls":
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=tls)
             if smtp.user:
                 client.login(smtp.user, smtp.password or "")
             refused = client.send_message(msg, from_addr=smtp.sender, to_addrs=recipients)
+    except ssl.SSLCertVerificationError as exc:
+        raise PermanentError(
+            f"SMTP {smtp.host}:{smtp.port}: the server's certificate does not verify "
+            f"({exc.verify_message}); trust its CA with XRM_SMTP_CA_FILE"
+        ) from None
+    except FileNotFoundError as exc:
+        raise PermanentError(f"XRM_SMTP_CA_FILE {smtp.ca_file!r}: {exc.strerror}") from None
+    except smtplib.SMTPNotSupportedError as exc:
+        raise PermanentError(f"SMTP {smtp.host}:{smtp.port}: {exc}") from None
     except smtplib.SMTPRecipientsRefused as exc:
         raise PermanentError(f"every recipient was refused: {_codes(exc.recipients)}") from None
     except smtplib.SMTPSenderRefused as exc:
