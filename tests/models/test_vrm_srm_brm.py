@@ -304,6 +304,32 @@ def test_the_triangle_is_visible_from_each_side(brm):
     } <= related["brm.partner"]  # fmt: skip
 
 
+def test_the_sales_roles_read_the_partner_side_of_the_triangle(brm):
+    """The partner plugin extends the CRM's sales roles (on its first install, on its own
+    entities only): a sales rep reads partners and registrations, and may not change them."""
+    import random
+
+    from xrm.core.context import Actor
+    from xrm.core.plugins import DemoContext
+    from xrm.core.security.access import AccessDenied
+
+    p = brm
+    with p.engine.begin() as conn:
+        partner = _partner(p, conn, "Channel Five")
+        customer = create(p, conn, "crm.account", {"name": "Seen SA"})
+        reg = _registration(p, conn, partner, customer)
+        ctx = DemoContext(None, p, conn, p.records, SYSTEM, random.Random(0))
+        rep = Actor(
+            ctx.ensure_user("rep", "Rita", "Rep", roles=["Sales Rep"]), "rep", ("Sales Rep",)
+        )
+        partners = p.records.query(conn, rep, "brm.partner", {"select": "id"})
+        registrations = p.records.query(conn, rep, "brm.deal_registration", {"select": "id"})
+        with pytest.raises(AccessDenied):
+            p.records.update(conn, rep, "brm.partner", partner["id"], {"name": "Renamed"})
+    assert [r["id"] for r in partners] == [partner["id"]]
+    assert [r["id"] for r in registrations] == [reg["id"]]
+
+
 def test_only_active_partners_register_deals(brm):
     p = brm
     with p.engine.begin() as conn:

@@ -70,19 +70,57 @@ def test_install_creates_the_default_roles_with_their_grants_and_scopes(platform
     assert scope == "own"
 
 
-def test_an_existing_role_is_never_overwritten(platform_with, actor):
+def test_an_existing_role_keeps_its_grants_and_is_extended_on_the_plugins_own_entities_only(
+    platform_with, actor
+):
     from xrm.core.security import grants
 
-    p, lc = platform_with(catalog=Catalog())
-    with p.engine.begin() as conn:
-        grants.ensure_role(conn, "Catalog Editor")  # the administrator made it first, empty
+    roles_declared = [
+        {
+            "name": "Catalog Editor",
+            "permissions": {"catalog.product": ["read", "create"], "other.thing": ["delete"]},
+            "scopes": {"catalog.product": "own", "other.thing": "all"},
+        }
+    ]
+    p, lc = platform_with(catalog=Catalog(roles=roles_declared))
+    with p.engine.begin() as conn:  # the administrator made it first, for something else
+        grants.grant(conn, "Catalog Editor", "other.thing", ["read"])
+    plan = lc.plan_install("catalog")
+    assert plan.roles == [{"name": "Catalog Editor", "action": "extend"}]
+    # another entity, not the plugin's: its declared grants there are not given to the role
+    p.registry.apply_documents([{"x-xrm": {"name": "other.thing"}, "properties": {}}])
     change = lc.install("catalog", actor=actor)
-    assert change.roles == [{"name": "Catalog Editor", "action": "keep"}]
+    assert change.roles == [{"name": "Catalog Editor", "action": "extend"}]
+    editor = type(actor)(user_id=7, username="eve", roles=("Catalog Editor",))
     with p.engine.connect() as conn:
+        access = resolve_access(conn, editor)
+        scopes = dict(
+            conn.execute(
+                sa.select(record_scope.c.entity, record_scope.c.scope).where(
+                    record_scope.c.role == "Catalog Editor"
+                )
+            ).all()
+        )
+    assert access.can("catalog.product", "create")  # the plugin's own, new entity
+    assert access.can("other.thing", "read") and not access.can("other.thing", "delete")
+    assert scopes == {"catalog.product": "own"}
+
+
+def test_an_upgrade_gives_back_no_grant_the_administrator_revoked(platform_with, actor):
+    from xrm.core.security import grants
+
+    p, lc = platform_with(catalog=Catalog(version="1.0.0"))
+    lc.install("catalog", actor=actor)
+    with p.engine.begin() as conn:
+        grants.revoke(conn, "Catalog Editor", "catalog.product", ["create"])
+    p2, lc2 = platform_with(catalog=Catalog(version="1.1.0"))
+    assert lc2.plan_upgrade("catalog").roles == [{"name": "Catalog Editor", "action": "keep"}]
+    lc2.upgrade("catalog", actor=actor)
+    with p2.engine.connect() as conn:
         access = resolve_access(
             conn, type(actor)(user_id=7, username="eve", roles=("Catalog Editor",))
         )
-    assert not access.can("catalog.product", "read")
+    assert access.can("catalog.product", "read") and not access.can("catalog.product", "create")
 
 
 def test_a_dry_run_plan_shows_what_install_does_and_changes_nothing(platform_with):

@@ -26,6 +26,16 @@ ROLES = [
             "crm.opportunity": "all",
         },
     },
+    # The CRM's sales roles exist already (brm requires crm): on its first install the plugin
+    # extends them with read access to the partner side of the customer-company-partner triangle.
+    *(
+        {
+            "name": name,
+            "permissions": {"brm.partner": ["read"], "brm.deal_registration": ["read"]},
+            "scopes": {"brm.partner": "all", "brm.deal_registration": "all"},
+        }
+        for name in ("Sales Rep", "Sales Manager", "Sales Director")
+    ),
     {
         # a partner's own people (portal users): they register deals and see their own
         "name": "Partner Portal User",

@@ -9,7 +9,7 @@ admin API (``/api/v1/admin/plugins``) are thin layers over this class.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -71,6 +71,15 @@ class PluginLifecycle:
 
     # -- planning -----------------------------------------------------------------------------
 
+    def _own_entities(self, name: str) -> set[str]:
+        """The entities whose definitions the plugin contributes (not its extensions)."""
+        documents = _call_one(self.pm, name, "xrm_entity_definitions") or []
+        return {
+            d["x-xrm"].get("name")
+            for d in documents
+            if isinstance(d, Mapping) and isinstance(d.get("x-xrm"), Mapping)
+        }
+
     def _contents(self, name: str) -> tuple[list[dict], list, list[dict], list[dict]]:
         roles = check_roles(name, _call_one(self.pm, name, "xrm_default_roles"))
         migrations = check_migrations(name, _call_one(self.pm, name, "xrm_data_migrations"))
@@ -104,7 +113,8 @@ class PluginLifecycle:
     ) -> PluginChange:
         roles, migrations, workflows, rules = self._contents(change.plugin)
         with self.engine.connect() as conn:
-            change.roles = plan_roles(conn, roles)
+            own = self._own_entities(change.plugin) if installed_version is None else ()
+            change.roles = plan_roles(conn, roles, own)
         change.definitions = definitions
         change.migrations = [
             m.as_dict() for m in pending(migrations, installed_version, change.to_version)
@@ -251,7 +261,8 @@ class PluginLifecycle:
                 f"plugin {name!r} declares roles on entities that do not exist: {', '.join(unknown)}",
                 plugin=name,
             )
-        install_roles(conn, roles)
+        first = from_version is None
+        install_roles(conn, roles, self._own_entities(name) if first else (), extend_existing=first)
         change.warnings += install_workflows_and_rules(conn, self.platform, name, workflows, rules)
 
         def context() -> DataMigrationContext:

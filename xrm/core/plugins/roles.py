@@ -1,13 +1,17 @@
 """Default roles a plugin declares (``xrm_default_roles``): checked, then created on install.
 
-A role that already exists is never touched: an administrator may have changed what it may do,
-and the plugin's idea of it must not overwrite theirs. Permissions go through the same grants
-as the administration API (:mod:`xrm.core.security.grants`).
+A role that already exists (another plugin's, or an administrator's) keeps everything it has:
+an administrator may have changed what it may do, and the plugin's idea of it must not overwrite
+theirs. On the plugin's first install such a role is only *extended* with what the plugin
+declares for it on the plugin's own entities, which are new, so nobody can have decided
+otherwise yet (the partner plugin lets the CRM's sales roles read partners this way). Upgrades
+extend nothing. Permissions go through the same grants as the administration API
+(:mod:`xrm.core.security.grants`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -57,20 +61,45 @@ def role_exists(conn: sa.Connection, name: str) -> bool:
     return conn.execute(sa.select(role_t.c.id).where(role_t.c.name == name)).first() is not None
 
 
-def plan_roles(conn: sa.Connection, roles: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``[{"name", "action": "create" | "keep"}]``: what installing the roles would do."""
-    return [
-        {"name": r["name"], "action": "keep" if role_exists(conn, r["name"]) else "create"}
-        for r in roles
-    ]
+def _own_part(role: Mapping[str, Any], own: Collection[str]) -> tuple[dict, dict]:
+    perms = {e: a for e, a in role.get("permissions", {}).items() if e in own}
+    scopes = {e: sc for e, sc in role.get("scopes", {}).items() if e in own}
+    return perms, scopes
 
 
-def install_roles(conn: sa.Connection, roles: list[dict[str, Any]]) -> list[str]:
-    """Create the roles that do not exist yet, with their grants and scopes. Returns the
-    names created."""
+def plan_roles(
+    conn: sa.Connection, roles: list[dict[str, Any]], own: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """``[{"name", "action": "create" | "extend" | "keep"}]``: what installing the roles would
+    do (``own``: the plugin's own entities)."""
+    out = []
+    for r in roles:
+        if not role_exists(conn, r["name"]):
+            action = "create"
+        else:
+            action = "extend" if any(_own_part(r, own)) else "keep"
+        out.append({"name": r["name"], "action": action})
+    return out
+
+
+def install_roles(
+    conn: sa.Connection,
+    roles: list[dict[str, Any]],
+    own: Collection[str] = (),
+    extend_existing: bool = False,
+) -> list[str]:
+    """Create the roles that do not exist yet, with their grants and scopes; with
+    ``extend_existing`` (a first install), give existing roles what is declared for them on
+    ``own`` entities. Returns the names created."""
     created = []
     for role in roles:
         if role_exists(conn, role["name"]):
+            if extend_existing:
+                perms, scopes = _own_part(role, own)
+                for entity, actions in perms.items():
+                    grants.grant(conn, role["name"], entity, actions)
+                for entity, scope in scopes.items():
+                    grants.set_scope(conn, role["name"], entity, scope)
             continue
         grants.ensure_role(conn, role["name"])
         for entity, actions in role.get("permissions", {}).items():
