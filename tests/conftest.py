@@ -57,13 +57,17 @@ def pytest_collection_modifyitems(config, items):
     ``registry``, ``make_app``, ``app`` and the rest build on it). A test without it in its
     fixture closure (CEL, meta-schemas, the planner, field types) does the same work on either
     run, so the SQLite run covers it and the PostgreSQL run deselects it (reported, not skipped).
-    ``XRM_TEST_ALL=1`` keeps them.
+    The browser tests (``tests/browser``) run once too, on the SQLite run: they drive the same
+    API, whose behaviour on PostgreSQL the rest of the suite checks, and the embedded SQLite
+    database is what ``scripts/run.sh`` serves. ``XRM_TEST_ALL=1`` keeps all of them.
     """
     if BACKEND != "postgresql" or os.environ.get("XRM_TEST_ALL") == "1":
         return
     kept, dropped = [], []
     for item in items:
-        (kept if "database_url" in getattr(item, "fixturenames", ()) else dropped).append(item)
+        in_browser = item.nodeid.startswith("tests/browser/")
+        uses_db = "database_url" in getattr(item, "fixturenames", ())
+        (kept if uses_db and not in_browser else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
