@@ -108,3 +108,35 @@ def test_demo_data_is_identical_on_two_runs(make_app, monkeypatch, other_databas
     assert sum(len(v) for v in a.values()) > 500
     for entity in a:
         assert a[entity] == b[entity], entity
+
+
+def test_init_with_demo_loads_every_model_as_the_run_command_does(make_app):
+    """``scripts/run.sh`` runs ``xrm init --demo``: the plugins are installed, the administrator
+    is created, and the demo is loaded as that administrator, who holds none of the business
+    roles the demo's transitions ask for (they are taken by the system)."""
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from xrm.cli import main
+
+    apps = []
+
+    def create():
+        apps.append(make_app(allow=MODELS))
+        return apps[-1]
+
+    res = CliRunner().invoke(
+        main, ["init", "--admin-password", "pw-for-tests-only", "--demo"],
+        obj=ScriptInfo(create_app=create),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    for name in MODELS:
+        assert f"demo data of {name} loaded" in res.output
+    p = apps[-1].extensions["xrm"]
+    with p.engine.connect() as conn:
+        campaigns = p.records.query(conn, SYSTEM, "crm.campaign", {"limit": "100"})
+        admin_id = conn.execute(
+            sa.text("SELECT id FROM ab_user WHERE username = 'admin'")
+        ).scalar_one()
+    assert {"active", "completed"} <= {c["status"] for c in campaigns}
+    assert {c["created_by"] for c in campaigns} == {admin_id}

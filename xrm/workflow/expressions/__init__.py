@@ -18,11 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import cel
-
 from xrm.metadata.model import EntityDefinition
 
 from . import syntax
+from .binding import cel
 from .checker import Checker, record_fields, text_of
 from .functions import PLATFORM_FUNCTIONS
 from .types import CelType, assignable, standard_variables
