@@ -20,6 +20,7 @@ rows per second.
     python -m bench.api_bench                          # 100,000 rows, SQLite
     python -m bench.api_bench --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
     python -m bench.api_bench --quick --profile list   # where the xrm path spends its time
+    python -m bench.api_bench --import-only [--import-rows N] [--profile import]
 
 The results are discussed in docs/benchmarks.md ("The record API").
 """
@@ -43,6 +44,7 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -253,6 +255,9 @@ def build_xrm(url: str, workdir: Path, records: list[dict]) -> tuple[Target, Any
         return c.post(f"{base}/bulk", json={"records": recs}, headers=headers)
 
     def dispose():
+        from xrm.core.jobs.integration import stop_runner
+
+        stop_runner(app)  # the jobs thread the first request started, before its database goes
         with app.app_context():
             app.extensions["sqlalchemy"].session.remove()
             app.extensions["sqlalchemy"].engine.dispose()
@@ -570,6 +575,8 @@ class Timing:
     target: str
     samples_ms: list[float]
     statements: int = 0
+    #: CPU time of the calling thread per request (PostgreSQL's work is not in it).
+    cpu_ms: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -598,26 +605,35 @@ def run_scenario(scn: Scenario, targets: list[Target]) -> list[Timing]:
         for t in targets:
             _check(scn, t, scn.call(t, -1 - k))
     samples: dict[str, list[float]] = {t.name: [] for t in targets}
+    cpu: dict[str, list[float]] = {t.name: [] for t in targets}
     statements: dict[str, int] = {}
     gc.collect()
     for i in range(scn.iterations):
-        for t in targets:
+        # The targets take turns in a rotating order, so none is always first after a pause.
+        k = i % len(targets)
+        for t in targets[k:] + targets[:k]:
             with counting_statements(enabled=i == 0) as count:
-                start = time.perf_counter()
+                start, cpu0 = time.perf_counter(), time.thread_time()
                 res = scn.call(t, i)
                 samples[t.name].append((time.perf_counter() - start) * 1000)
+                cpu[t.name].append((time.thread_time() - cpu0) * 1000)
             statements.setdefault(t.name, count[0])
             _check(scn, t, res)
-    return [Timing(scn.name, t.name, samples[t.name], statements[t.name]) for t in targets]
+    return [
+        Timing(scn.name, t.name, samples[t.name], statements[t.name], cpu[t.name]) for t in targets
+    ]
 
 
 @contextmanager
 def counting_statements(enabled: bool = True) -> Iterator[list[int]]:
-    """Count the SQL statements (an executemany counts once) sent by every engine."""
+    """Count the SQL statements (an executemany counts once) sent by every engine from this
+    thread (the xrm application's jobs thread polls its outbox meanwhile)."""
     count = [0]
+    me = threading.get_ident()
 
     def before(*_args):
-        count[0] += 1
+        if threading.get_ident() == me:
+            count[0] += 1
 
     if not enabled:
         yield count
@@ -789,6 +805,36 @@ class Settings:
     bulk_warmup: int = 1
     seed: int = 7
     profile: str | None = None
+    #: Scenario name prefixes to run (empty: all).
+    only: tuple[str, ...] = ()
+    #: Leave Flask-AppBuilder out (its list takes 10x the others: most of a run's time).
+    with_fab: bool = True
+
+
+def run_import_only(backend: str, settings: Settings, pg_url: str | None) -> dict[str, Any]:
+    """Only the CSV import (``--import-only``): the xrm application on an empty entity, no FAB
+    or floor, no request scenarios."""
+    rng = random.Random(settings.seed)
+    workdir = Path(tempfile.mkdtemp(prefix="xrm-apibench-"))
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, workdir, True)
+        urls = stack.enter_context(databases(backend, workdir, pg_url))
+        xrm_t, xrm_app = build_xrm(urls["xrm"], workdir, [])
+        stack.callback(xrm_t.dispose)
+        import_records = [make_record(rng, i) for i in range(settings.import_rows)]
+        if settings.profile:
+            print_profile(
+                f"import of {settings.import_rows:,} rows",
+                lambda: measure_import(xrm_app, import_records, workdir),
+            )
+            return {"backend": backend, "timings": []}
+        load = os.getloadavg()[0]
+        rate, how = measure_import(xrm_app, import_records, workdir)
+    print(
+        f"[{backend}] import of {settings.import_rows:,} rows: {rate:,.0f} rows/s wall; {how}; "
+        f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}"
+    )
+    return {"backend": backend, "timings": []}
 
 
 def run_backend(backend: str, settings: Settings, pg_url: str | None) -> dict[str, Any]:
@@ -803,11 +849,13 @@ def run_backend(backend: str, settings: Settings, pg_url: str | None) -> dict[st
         stack.callback(xrm_t.dispose)
         floor_t, offset = build_floor(urls["floor"], records)
         stack.callback(floor_t.dispose)
-        fab_t = build_fab(urls["fab"], workdir, records, offset // PAGE)
-        stack.callback(fab_t.dispose)
+        targets = [xrm_t, floor_t]
+        if settings.with_fab:
+            fab_t = build_fab(urls["fab"], workdir, records, offset // PAGE)
+            stack.callback(fab_t.dispose)
+            targets.insert(1, fab_t)
         xrm_t.deep_url = f"{xrm_t.list_url}&cursor={xrm_cursor_at(xrm_t, offset)}"
         setup_s = time.perf_counter() - t0
-        targets = [xrm_t, fab_t, floor_t]
         _check_same_pages(targets)
         scns = scenarios(
             settings.rows,
@@ -829,10 +877,14 @@ def run_backend(backend: str, settings: Settings, pg_url: str | None) -> dict[st
             return {"backend": backend, "timings": [], "setup_s": setup_s}
         timings: list[Timing] = []
         for scn in scns:
+            if settings.only and not any(scn.name.startswith(o) for o in settings.only):
+                continue
             timings += run_scenario(scn, targets)
             print(f"  [{backend}] {scn.name} done", file=sys.stderr)
-        import_records = [make_record(rng, i) for i in range(settings.import_rows)]
-        rate, how = measure_import(xrm_app, import_records, workdir)
+        rate, how = None, "not run"
+        if settings.import_rows:
+            import_records = [make_record(rng, i) for i in range(settings.import_rows)]
+            rate, how = measure_import(xrm_app, import_records, workdir)
     return {
         "backend": backend,
         "timings": timings,
@@ -900,25 +952,35 @@ def report(result: dict[str, Any]) -> str:
         f"### {result['backend']}",
         "",
         "| scenario | xrm median / p95 | FAB median / p95 | floor median / p95 "
-        "| xrm/floor (target) | xrm/FAB (target) | SQL statements xrm / FAB / floor |",
-        "|---|---|---|---|---|---|---|",
+        "| xrm/floor (target) | xrm/floor paired | CPU xrm / floor | xrm/FAB (target) "
+        "| SQL statements xrm / FAB / floor |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for scn in dict.fromkeys(t.scenario for t in result["timings"]):
-        x, f, fl = by[(scn, "xrm")], by[(scn, "fab")], by[(scn, "floor")]
+        x, f, fl = by[(scn, "xrm")], by.get((scn, "fab")), by[(scn, "floor")]
         floor_max, fab_max = TARGETS_BY_SCENARIO.get(scn, (None, None))
+        paired = statistics.median(a / b for a, b in zip(x.samples_ms, fl.samples_ms, strict=True))
+        cpu_x, cpu_fl = statistics.median(x.cpu_ms), statistics.median(fl.cpu_ms)
         lines.append(
-            f"| {scn} | {_ms(x)} | {_ms(f)} | {_ms(fl)} "
-            f"| {_ratio(x.median / fl.median, floor_max)} | {_ratio(x.median / f.median, fab_max)} "
-            f"| {x.statements} / {f.statements} / {fl.statements} |"
+            f"| {scn} | {_ms(x)} | {_ms(f) if f else '-'} | {_ms(fl)} "
+            f"| {_ratio(x.median / fl.median, floor_max)} | {paired:.2f} "
+            f"| {cpu_x:.2f} / {cpu_fl:.2f} ms ({cpu_x / cpu_fl:.2f}) "
+            f"| {_ratio(x.median / f.median, fab_max) if f else '-'} "
+            f"| {x.statements} / {f.statements if f else '-'} / {fl.statements} |"
         )
     rate = result["import_rate"]
+    imported = (
+        "CSV import not run. "
+        if rate is None
+        else f"CSV import of {result['import_rows']:,} rows: **{rate:,.0f} rows/s** "
+        f"({result['import_how']}; target >= 20,000 rows/s on SQLite: "
+        f"{'met' if rate >= 20000 else 'not met'}). "
+    )
     lines += [
         "",
-        f"CSV import of {result['import_rows']:,} rows: **{rate:,.0f} rows/s** "
-        f"({result['import_how']}; target >= 20,000 rows/s on SQLite: "
-        f"{'met' if rate >= 20000 else 'not met'}). Deep page offset: {result['deep_offset']:,}. "
+        f"{imported}Deep page offset: {result['deep_offset']:,}. "
         f"Setup (apps + data): {result['setup_s']:.1f} s. "
-        f"Load average when done: {os.getloadavg()[0]:.1f}.",
+        f"Load average when done: {' '.join(f'{x:.2f}' for x in os.getloadavg())}.",
     ]
     return "\n".join(lines)
 
@@ -954,10 +1016,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--iterations", type=int, default=300, help="timed requests per scenario")
     ap.add_argument("--warmup", type=int, default=30, help="untimed requests per scenario")
     ap.add_argument("--bulk-iterations", type=int, default=5, help="timed bulk requests")
-    ap.add_argument("--import-rows", type=int, default=100_000, help="CSV rows imported")
+    ap.add_argument(
+        "--import-rows", type=int, default=100_000, help="CSV rows imported (0: no import)"
+    )
+    ap.add_argument(
+        "--without-fab", action="store_true", help="compare xrm with the floor only (faster)"
+    )
+    ap.add_argument(
+        "--only",
+        metavar="NAMES",
+        default="",
+        help="comma-separated scenario name prefixes to run (list,deep,get,create,patch,bulk)",
+    )
     ap.add_argument("--quick", action="store_true", help="10,000 rows and few iterations")
     ap.add_argument("--postgres", metavar="URL", help="also run on PostgreSQL (a schema per app)")
     ap.add_argument("--postgres-only", action="store_true", help="skip SQLite")
+    ap.add_argument(
+        "--import-only",
+        action="store_true",
+        help="only the CSV import of --import-rows rows (with --profile import: profile it)",
+    )
     ap.add_argument(
         "--profile",
         metavar="SCENARIO",
@@ -975,6 +1053,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.quick:
         settings = Settings(10_000, 40, 10, 1, 10_000, bulk_warmup=0, profile=args.profile)
+    settings.only = tuple(o.strip() for o in args.only.split(",") if o.strip())
+    settings.with_fab = not args.without_fab
     logging.getLogger("flask_appbuilder").setLevel(logging.ERROR)
     backends = [] if args.postgres_only else ["sqlite"]
     if args.postgres:
@@ -982,7 +1062,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {environment()}")
     print(f"# python -m bench.api_bench {' '.join(argv if argv is not None else sys.argv[1:])}")
     for backend in backends:
-        result = run_backend(backend, settings, args.postgres)
+        run = run_import_only if args.import_only else run_backend
+        result = run(backend, settings, args.postgres)
         if result["timings"]:
             print(report(result))
             print()

@@ -1,11 +1,11 @@
-"""Scenarios 1 to 3 of the metadata benchmark (4 is in :mod:`bench.startup`). Each takes an
-empty :class:`BenchDatabase` and returns :class:`Result` rows; none asserts anything."""
+"""Scenarios 1 and 3 of the metadata benchmark (2 is in :mod:`bench.version_check`, 4 in
+:mod:`bench.startup`). Each takes an empty :class:`BenchDatabase` and returns :class:`Result`
+rows; none asserts anything."""
 
 from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -155,88 +155,7 @@ def new_entity(db: BenchDatabase, runs: int, present: tuple[int, ...]) -> list[R
         p.close()
 
 
-# -- 2. the per-request metadata version check ----------------------------------------------------
-
-
-def _per_call_ns(fn: Callable[[], object], calls: int) -> list[float]:
-    out = []
-    clock = time.perf_counter_ns
-    for _ in range(calls):
-        t0 = clock()
-        fn()
-        out.append(clock() - t0)
-    return out
-
-
-def version_check(db: BenchDatabase, calls: int) -> list[Result]:
-    """registry.snapshot(conn) with an unchanged version on an open connection, against a bare
-    ``SELECT 1`` on the same connection (interleaved in blocks, so drift hits both alike); on
-    PostgreSQL also with LISTEN/NOTIFY (``XRM_METADATA_NOTIFY=1``)."""
-    out = _version_check(db, calls, listen=False)
-    if db.backend == "postgresql":
-        out += _version_check(db, calls, listen=True)
-    return out
-
-
-def _version_check(db: BenchDatabase, calls: int, listen: bool) -> list[Result]:
-    p = Platform(db, listen=listen)
-    mode = ", LISTEN/NOTIFY" if listen else ""
-    try:
-        if "bench.checked" not in p.registry.snapshot():
-            p.apply([target_document(), entity_document("bench.checked", 20)])
-        if listen and not p.registry.listener.wait_listening(30):
-            raise RuntimeError("the metadata listener did not connect")
-        snap_ns, select_ns = [], []
-        block = 500
-        with p.engine.connect() as conn:
-            p.registry.snapshot(conn)  # compiled once; every call below only checks the version
-            gc.collect()
-            for _ in range(max(1, calls // block)):
-                snap_ns += _per_call_ns(lambda: p.registry.snapshot(conn), block)
-                select_ns += _per_call_ns(lambda: conn.exec_driver_sql("SELECT 1").scalar(), block)
-        per_request = []
-        for _ in range(max(1, calls // 10)):
-            t0 = time.perf_counter_ns()
-            with p.engine.connect() as c:
-                p.registry.snapshot(c)
-            per_request.append(time.perf_counter_ns() - t0)
-        snap_ms = [x / 1e6 for x in snap_ns]
-        sel_ms = [x / 1e6 for x in select_ns]
-        req_ms = [x / 1e6 for x in per_request]
-        ratio = median(snap_ms) / median(sel_ms)
-        how = (
-            f"; the version was read only by the safety poll (every {p.registry.poll_seconds:g} s)"
-            if listen
-            else "; one version read per call"
-        )
-        return [
-            Result(
-                f"2 version check snapshot(conn){mode}, median",
-                db.backend,
-                median(snap_ms),
-                "ms",
-                0.1,
-                f"{len(snap_ms)} calls; {ratio:.2f}x SELECT 1 ({median(sel_ms):.3f} ms){how}",
-            ),
-            Result(
-                f"2 version check snapshot(conn){mode}, p95",
-                db.backend,
-                p95(snap_ms),
-                "ms",
-                0.1,
-                f"SELECT 1 p95 {p95(sel_ms):.3f} ms",
-            ),
-            Result(
-                f"2b connect + snapshot + close (pool){mode}",
-                db.backend,
-                median(req_ms),
-                "ms",
-                None,
-                f"p95 {p95(req_ms):.3f} ms; what a request pays incl. pool checkout/BEGIN/ROLLBACK",
-            ),
-        ]
-    finally:
-        p.close()
+# -- 2. the per-request metadata version check: bench/version_check.py -----------------------
 
 
 # -- 3. add a nullable field to a big table -------------------------------------------------------

@@ -7,7 +7,11 @@ the transition hooks; one transaction per transition, as the REST endpoint does.
 update changes one field of the same kind of record through the same record service, one
 transaction each. The ratio says what the workflow costs.
 
-    .venv/bin/python -m bench.workflow_bench [--n 2000]
+    .venv/bin/python -m bench.workflow_bench [--n 2000] [--profile transition|plain]
+
+It also counts the statements each operation sends (``before_cursor_execute`` on the engine,
+COMMIT included: SQLAlchemy's ``commit`` event). ``--profile`` runs that operation ``--n``
+times under cProfile instead of timing, and prints the 40 largest cumulative costs.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ TICKET = {
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--profile", choices=("transition", "plain"))
     args = ap.parse_args()
     from xrm import create_app
     from xrm.core.context import Actor
@@ -103,12 +108,26 @@ def main() -> None:
         ]
     wf_id, plain_id = ids
     n = args.n
-    for _ in range(50):  # warm up both paths
+
+    def plain_update(i: int) -> None:
         with p.engine.begin() as conn:
-            p.records.update(conn, actor, "bench.ticket", plain_id, {"note": "w"})
-    for _ in range(50):
+            p.records.update(conn, actor, "bench.ticket", plain_id, {"note": f"n{i}"})
+
+    def transition(i: int) -> None:
         with p.engine.begin() as conn:
-            p.workflows.fire(conn, actor, "bench.ticket", wf_id, "hold" if _ % 2 == 0 else "resume")
+            p.workflows.fire(conn, actor, "bench.ticket", wf_id, ("hold", "resume")[i % 2])
+
+    for i in range(50):  # warm up both paths
+        plain_update(i)
+    for i in range(50):
+        transition(i)
+    if args.profile:
+        _profile(plain_update if args.profile == "plain" else transition, n)
+        return
+    counts = {
+        "plain": _statements(p.engine, plain_update),
+        "transition": _statements(p.engine, transition),
+    }
     # Interleaved blocks of 50, so a change of machine load hits both alike; wall-clock time
     # and this process's CPU time (SQLite works in-process, so its work is in it too).
     plain = fired = plain_cpu = fired_cpu = 0.0
@@ -116,12 +135,10 @@ def main() -> None:
         block = range(start, min(n, start + 50))
         t0, c0 = time.perf_counter(), time.process_time()
         for i in block:
-            with p.engine.begin() as conn:
-                p.records.update(conn, actor, "bench.ticket", plain_id, {"note": f"n{i}"})
+            plain_update(i)
         t1, c1 = time.perf_counter(), time.process_time()
         for i in block:
-            with p.engine.begin() as conn:
-                p.workflows.fire(conn, actor, "bench.ticket", wf_id, ("hold", "resume")[i % 2])
+            transition(i)
         t2, c2 = time.perf_counter(), time.process_time()
         plain, plain_cpu = plain + t1 - t0, plain_cpu + c1 - c0
         fired, fired_cpu = fired + t2 - t1, fired_cpu + c2 - c1
@@ -136,7 +153,43 @@ def main() -> None:
     print(
         f"ratio (transition / plain update time): {fired / plain:.2f} (CPU {fired_cpu / plain_cpu:.2f})"
     )
+    print(
+        f"statements each (COMMIT included): plain update {counts['plain']}, "
+        f"transition {counts['transition']}"
+    )
     print(f"target >= 1,000 transitions/s: {'met' if n / fired >= 1000 else 'NOT met'}")
+
+
+def _statements(engine, operation) -> float:
+    """Statements sent per operation (averaged over two, as transitions alternate)."""
+    import sqlalchemy as sa
+
+    sent = []
+
+    def count(*_args) -> None:
+        sent.append(1)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    sa.event.listen(engine, "commit", count)
+    try:
+        for i in range(2):
+            operation(i)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+        sa.event.remove(engine, "commit", count)
+    return len(sent) / 2
+
+
+def _profile(operation, n: int) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(n):
+        operation(i)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,26 @@ def test_removing_a_value_in_use_replans_the_fields_with_a_confirmation(logged_i
     assert live_server.api("GET", "/data/shop.order")["items"][0]["priority"] is None
 
 
+def test_an_option_set_in_use_is_not_deleted_and_an_unused_one_is(logged_in, live_server):
+    page = logged_in
+    allow_console_errors(page, "status of 409")
+    live_server.apply(PRIORITY, ORDER, {"name": "shop.size", "options": [{"value": "s"}]})
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto("/admin/option-sets/shop.priority")
+    expect(page.locator("#xa-os-used")).to_contain_text("shop.order.priority")
+    page.click("#xa-os-delete")
+    refusal = page.locator("#xa-alerts .alert-danger")
+    expect(refusal).to_contain_text("used by shop.order.priority")
+    assert live_server.api("GET", "/meta/option-sets/shop.priority")["name"] == "shop.priority"
+
+    page.goto("/admin/option-sets/shop.size")
+    page.click("#xa-os-delete")
+    page.wait_for_url("**/admin/option-sets?deleted=shop.size")
+    expect(page.locator("#xa-alerts .alert-success")).to_contain_text("shop.size deleted")
+    expect(page.locator("#xa-option-sets tr[data-option-set='shop.size']")).to_have_count(0)
+    expect(page.locator("#xa-option-sets tr[data-option-set='shop.priority']")).to_have_count(1)
+
+
 def test_a_rule_set_is_designed_with_live_errors_and_enforced_once_saved(logged_in, live_server):
     page = logged_in
     allow_console_errors(page, "status of 422")

@@ -277,3 +277,84 @@ def test_actions_and_approval_levels_are_edited_with_forms(logged_in, live_serve
             "when": "record.amount > 100000",
         },
     ]
+
+
+def test_timers_are_edited_with_a_form_and_their_errors_shown_at_the_input(logged_in, live_server):
+    page = logged_in
+    allow_console_errors(page, "status of 422")
+    dated = {
+        **DEAL,
+        "properties": {**DEAL["properties"], "close_on": {"type": "string", "format": "date"}},
+    }
+    live_server.apply(dated)
+    live_server.api(
+        "PUT",
+        "/meta/workflows/sales.deal_flow",
+        {
+            "name": "sales.deal_flow",
+            "entity": "sales.deal",
+            "stateField": "stage",
+            "states": {
+                "draft": {"initial": True},
+                "quoted": {},
+                "won": {"final": True},
+                "lost": {"final": True},
+            },
+            "transitions": [
+                {"name": "quote", "from": "draft", "to": "quoted"},
+                {"name": "win", "from": "quoted", "to": "won"},
+                {"name": "lose", "from": "*", "to": "lost"},
+            ],
+        },
+    )
+    page.goto("/admin/workflows/sales.deal_flow")
+    timers = page.locator("#xa-states tr.xa-state-timers[data-state='quoted'] [data-editor=timers]")
+
+    # after a time in the state: a malformed duration is shown at its input, then fixed
+    timers.locator("button[name=add-timer]").click()
+    first = timers.locator(".xa-item[data-index='0']")
+    first.locator("input[name=timer-name]").fill("stale")
+    first.locator("input[name=timer-after]").fill("14 days")
+    expect(first.locator(".has-error .xa-finding").first).to_be_visible()
+    expect(page.locator("#xa-wf-status")).to_contain_text("error")
+    first.locator("input[name=timer-after]").fill("P14D")
+    expect(first.locator("select[name=timer-transition] option")).to_have_text(
+        ["(none: actions only)", "win", "lose"]  # the transitions leaving "quoted"
+    )
+    first.locator("select[name=timer-transition]").select_option("lose")
+    expect(page.locator("#xa-wf-status")).to_have_text("no errors")
+
+    # at a date field, a day before, running an action instead of a transition
+    timers.locator("button[name=add-timer]").click()
+    second = timers.locator(".xa-item[data-index='1']")
+    second.locator("input[name=timer-name]").fill("reminder")
+    second.locator("select[name=timer-due]").select_option("at")
+    second.locator("select[name=timer-at]").select_option("close_on")
+    second.locator("input[name=timer-offset]").fill("-P1D")
+    second.locator("button[name=add-action]").click()
+    second.locator("select[name=action-type]").select_option("notify")
+    second.locator("input[name=notify-subject]").fill("Deal {{ record.name }} closes tomorrow")
+    expect(page.locator("#xa-wf-status")).to_have_text("no errors")
+
+    timers.locator("button[name=timers-json]").click()  # the same timers as JSON
+    expect(timers.locator("textarea[name=timers-json-text]")).to_have_value(
+        re.compile('"offset": "-P1D"')
+    )
+    page.click("#xa-wf-save")
+    expect(page.locator("#xa-alerts .alert-success")).to_contain_text("revision 2")
+    stored = live_server.api("GET", "/meta/workflows/sales.deal_flow")["document"]
+    assert stored["states"]["quoted"]["timers"] == [
+        {"name": "stale", "after": "P14D", "transition": "lose"},
+        {
+            "name": "reminder",
+            "at": "close_on",
+            "offset": "-P1D",
+            "actions": [
+                {
+                    "type": "notify",
+                    "to": {"owner": True},
+                    "subject": "Deal {{ record.name }} closes tomorrow",
+                }
+            ],
+        },
+    ]

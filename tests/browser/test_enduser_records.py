@@ -213,3 +213,25 @@ def test_bulk_delete_and_the_export_of_the_current_view(page, live_server):
     assert rows(page) == ["Hooli"]
     left = live_server.api("GET", "/data/crm.lead?select=company")["items"]
     assert [r["company"] for r in left] == ["Hooli"]
+
+
+def test_a_system_maintained_field_is_shown_read_only_in_the_form(page, live_server):
+    supplier = {
+        "x-xrm": {"name": "vrm.supplier", "titleField": "name"},
+        "properties": {
+            "name": {"type": "string"},
+            "last_score": {
+                "x-xrm": {"type": "decimal", "scale": 2, "maintainedBy": "the latest evaluation"}
+            },
+        },
+    }
+    live_server.apply(supplier)
+    made = live_server.api("POST", "/data/vrm.supplier", {"name": "Acme"})
+    login(page)
+    page.goto(f"/ui/vrm.supplier/{made['id']}/edit")
+    expect(page.locator("#f-name")).to_be_enabled()
+    expect(page.locator("#f-last_score")).to_be_disabled()
+    page.fill("#f-name", "Acme Bolts")
+    page.click("#xrm-save")  # the read-only field is not sent, so the save goes through
+    page.wait_for_url(re.compile(r"/ui/vrm\.supplier/\d+$"))
+    assert live_server.api("GET", f"/data/vrm.supplier/{made['id']}")["name"] == "Acme Bolts"

@@ -93,3 +93,88 @@ def test_a_bulk_transition_moves_every_selected_record(page, live_server):
         for r in live_server.api("GET", "/data/crm.lead?select=company,status")["items"]
     }
     assert states == {"Acme": "contacted", "Hooli": "new", "Umbrella": "contacted"}
+
+
+ORDER = {
+    "x-xrm": {"name": "shop.order", "titleField": "name", "listColumns": ["name", "status"]},
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string"},
+        "status": {"type": "string", "enum": ["draft", "confirmed", "shipped"]},
+        "payment": {"type": "string", "enum": ["unpaid", "authorised", "paid"]},
+    },
+}
+
+
+def _flow(name, label, field, states, transitions):
+    return {
+        "$schema": "urn:xrm:schema:workflow",
+        "name": name,
+        "label": label,
+        "entity": "shop.order",
+        "stateField": field,
+        "states": {
+            s: {
+                "label": s.capitalize(),
+                **({"initial": True} if i == 0 else {}),
+                **({"final": True} if i == len(states) - 1 else {}),
+            }
+            for i, s in enumerate(states)
+        },
+        "transitions": [{"name": n, "from": a, "to": b} for n, a, b in transitions],
+    }
+
+
+def install_orders(server):
+    """An order with two workflows; both have a transition named ``confirm``."""
+    server.apply(ORDER)
+    server.api(
+        "PUT",
+        "/meta/workflows/shop.fulfilment",
+        _flow("shop.fulfilment", "Fulfilment", "status", ["draft", "confirmed", "shipped"],
+              [("confirm", "draft", "confirmed"), ("ship", "confirmed", "shipped")]),
+    )  # fmt: skip
+    server.api(
+        "PUT",
+        "/meta/workflows/shop.payment",
+        _flow("shop.payment", "Payment", "payment", ["unpaid", "authorised", "paid"],
+              [("confirm", "unpaid", "authorised"), ("capture", "authorised", "paid")]),
+    )  # fmt: skip
+    return server.api("POST", "/data/shop.order", {"name": "Order 1"})
+
+
+def test_the_record_page_shows_every_workflows_state_and_transitions(page, live_server):
+    order = install_orders(live_server)
+    login(page)
+    page.goto(f"/ui/shop.order/{order['id']}")
+    fulfilment = page.locator(".xrm-workflow[data-workflow='shop.fulfilment']")
+    payment = page.locator(".xrm-workflow[data-workflow='shop.payment']")
+    expect(fulfilment.locator(".xrm-workflow-label")).to_have_text("Fulfilment: Draft")
+    expect(payment.locator(".xrm-stage.current")).to_have_text("Unpaid")
+    expect(fulfilment.locator("[data-transition=confirm] button")).to_be_enabled()
+
+    payment.locator("[data-transition=confirm] button").click()  # the payment's confirm
+    expect(payment.locator(".xrm-stage.current")).to_have_text("Authorised")
+    expect(payment.locator("[data-transition=capture] button")).to_be_enabled()
+    expect(fulfilment.locator(".xrm-stage.current")).to_have_text("Draft")
+    stored = live_server.api("GET", f"/data/shop.order/{order['id']}")
+    assert (stored["status"], stored["payment"]) == ("draft", "authorised")
+
+
+def test_the_board_groups_by_the_chosen_workflow_and_fires_its_transition(page, live_server):
+    order = install_orders(live_server)
+    login(page)
+    page.goto("/ui/shop.order/board")
+    group = page.locator("#xrm-board-group option")
+    expect(group).to_have_text(["Status (Fulfilment workflow)", "Payment (Payment workflow)"])
+    expect(page.locator(".xrm-lane[data-lane=draft] .xrm-card")).to_have_count(1)
+
+    page.select_option("#xrm-board-group", "payment")
+    unpaid = page.locator(".xrm-lane[data-lane=unpaid]")
+    authorised = page.locator(".xrm-lane[data-lane=authorised]")
+    expect(unpaid.locator(".xrm-card")).to_have_count(1)
+    unpaid.locator(".xrm-card").drag_to(authorised)
+    expect(page.locator(".xrm-toast")).to_contain_text("Moved to Authorised")  # after the server
+    expect(authorised.locator(f".xrm-card[data-id='{order['id']}']")).to_have_count(1)
+    stored = live_server.api("GET", f"/data/shop.order/{order['id']}")
+    assert (stored["status"], stored["payment"]) == ("draft", "authorised")

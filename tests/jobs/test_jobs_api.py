@@ -254,8 +254,7 @@ def test_the_openapi_document_describes_jobs_and_inbox(client, admin):
 def test_the_answers_match_the_document(app, platform, admin):
     """schemathesis on the jobs and inbox operations (bounded, in-process)."""
     schemathesis = pytest.importorskip("schemathesis")
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis.errors import Unsatisfiable
+    from api_conformance import conformance_failures
     from schemathesis import GenerationMode
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import (
@@ -273,27 +272,6 @@ def test_the_answers_match_the_document(app, platform, admin):
     ]
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, headers=admin)
     schema = schema.include(path_regex=r"^/(admin/jobs|inbox)")
-    failures = []
-    for mode, examples in ((GenerationMode.POSITIVE, 10), (GenerationMode.NEGATIVE, 6)):
-        for result in schema.get_all_operations():
-            op = result.ok()
-
-            @given(case=op.as_strategy(generation_mode=mode))
-            @settings(
-                max_examples=examples,
-                deadline=None,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-                derandomize=True,
-                database=None,
-            )
-            def check(case):
-                case.call_and_validate(headers=admin, checks=checks)
-
-            try:
-                check()
-            except Unsatisfiable:
-                pass
-            except (Exception, BaseExceptionGroup) as exc:
-                failures.append(f"{mode.name} {op.label}:\n{exc}")
+    runs = ((GenerationMode.POSITIVE, 10), (GenerationMode.NEGATIVE, 6))
+    failures = conformance_failures(schema, admin, checks, runs)
     assert not failures, "\n\n".join(failures)

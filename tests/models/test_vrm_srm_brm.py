@@ -5,7 +5,7 @@ check and the customer-company-partner triangle."""
 from __future__ import annotations
 
 import pytest
-from models_support import create
+from models_support import admin_token_for, create, install, with_requirements
 
 from xrm.core.context import SYSTEM
 from xrm.core.plugins import RecordVetoed
@@ -45,6 +45,44 @@ def test_an_evaluation_scores_weighted_criteria_and_rates_the_supplier(vrm, mark
         supplier = p.records.get(conn, SYSTEM, "vrm.supplier", supplier["id"])
     assert (evaluation["score"], evaluation["rating"]) == (score, rating)
     assert (supplier["last_score"], supplier["rating"]) == (score, rating)
+
+
+def test_hook_kept_supplier_and_stakeholder_fields_are_read_only_to_users(make_app):
+    names = with_requirements("vrm", "srm")
+    app = make_app(allow=names)
+    install(app, names)
+    auth = {"Authorization": f"Bearer {admin_token_for(app)}"}
+    client = app.test_client()
+
+    def call(method, path, body=None):
+        return client.open(f"/api/v1{path}", method=method, json=body, headers=auth)
+
+    supplier = call("POST", "/data/vrm.supplier", {"name": "Acme Bolts"}).json
+    refused = call(
+        "PATCH", f"/data/vrm.supplier/{supplier['id']}", {"last_score": "5.00", "rating": "A"}
+    )
+    assert refused.status_code == 422, refused.json
+    assert {e["field"] for e in refused.json["errors"]} == {"last_score", "rating"}
+    assert {e["code"] for e in refused.json["errors"]} == {"read_only"}
+    evaluation = call(
+        "POST", "/data/vrm.evaluation",
+        {"supplier": supplier["id"], "period": "2025-Q1", "quality": 3, "delivery": 4,
+         "price": 3, "service": 3},
+    )  # fmt: skip
+    assert evaluation.status_code == 201, evaluation.json
+    supplier = call("GET", f"/data/vrm.supplier/{supplier['id']}").json
+    assert (supplier["last_score"], supplier["rating"]) == ("3.30", "B")  # the hook still writes
+
+    holder = call(
+        "POST", "/data/srm.stakeholder",
+        {"name": "City Council", "stakeholder_type": "authority", "power": 5, "interest": 4},
+    ).json  # fmt: skip
+    refused = call(
+        "PATCH", f"/data/srm.stakeholder/{holder['id']}", {"last_engaged_on": "2025-01-01"}
+    )
+    assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "last_engaged_on"
+    spec = call("GET", "/openapi.json").json["components"]["schemas"]
+    assert spec["srm.stakeholder"]["properties"]["last_engaged_on"]["readOnly"] is True
 
 
 def test_evaluation_weights_must_add_up_to_100(vrm):

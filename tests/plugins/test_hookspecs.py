@@ -257,6 +257,42 @@ def test_hook_xrm_after_update(make_app):
     assert seen == [(1, 2)]
 
 
+def test_a_record_hook_that_declares_its_entities_is_called_for_those_only(make_app):
+    from xrm.core.plugins import concerns
+
+    seen = []
+
+    class Probe:
+        @hookimpl
+        @concerns("shop.other")
+        def xrm_after_update(self, event):
+            seen.append(event.entity)
+
+        @hookimpl
+        @concerns("shop.item")
+        def xrm_before_update(self, event):
+            event.values["title"] = "touched"
+
+    p, actor = item_app(make_app, Probe())
+    with p.engine.begin() as conn:
+        rid = p.records.create(conn, actor, "shop.item", {"title": "pen", "qty": 1})["id"]
+        after = p.records.update(conn, actor, "shop.item", rid, {"qty": 2})
+    assert after["title"] == "touched" and seen == []
+
+
+def test_concerns_applies_to_record_hooks_only_and_needs_entities():
+    from xrm.core.plugins import concerns
+
+    with pytest.raises(TypeError, match="record hooks"):
+
+        @concerns("shop.item")
+        def xrm_menus():
+            return []
+
+    with pytest.raises(TypeError, match="names of the entities"):
+        concerns()
+
+
 def test_hook_xrm_before_delete(make_app):
     from xrm.core.plugins import RecordVetoed
 

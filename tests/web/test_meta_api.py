@@ -173,6 +173,8 @@ def test_non_admins_cannot_change_definitions(app):
     ).json["access_token"]
     res = client.post("/api/v1/meta/apply", json={"definitions": [ACCOUNT]}, headers=auth(token))
     assert res.status_code == 403
+    res = client.delete("/api/v1/meta/option-sets/crm.size", headers=auth(token))
+    assert res.status_code == 403
 
 
 def test_put_creates_then_changes_an_entity(app, admin_token):
@@ -219,6 +221,70 @@ def test_option_sets_are_listed_with_the_fields_that_use_them(app, admin_token):
     missing = client.get("/api/v1/meta/option-sets/crm.nothing", headers=auth(admin_token))
     assert missing.status_code == 404 and "crm.nothing" in missing.json["detail"]
     assert client.get("/api/v1/meta/option-sets").status_code == 401
+
+
+def _apply_sets_and_account(client, token):
+    industry = {"name": "crm.industry", "options": [{"value": "retail"}]}
+    unused = {"name": "crm.size", "options": [{"value": "small"}]}
+    account = {
+        "x-xrm": {"name": "crm.account"},
+        "properties": {
+            "sector": {"type": "string", "x-xrm": {"optionSet": "crm.industry"}},
+            "sectors": {"type": "array", "x-xrm": {"optionSet": "crm.industry"}},
+        },
+    }
+    res = client.post(
+        "/api/v1/meta/apply", json={"definitions": [industry, unused, account]}, headers=auth(token)
+    )
+    assert res.status_code == 200, res.json
+    return res.json["version"]
+
+
+def test_an_unused_option_set_is_deleted_and_the_metadata_version_moves(app, admin_token):
+    client = app.test_client()
+    version = _apply_sets_and_account(client, admin_token)
+    res = client.delete("/api/v1/meta/option-sets/crm.size", headers=auth(admin_token))
+    assert res.status_code == 204
+    assert int(res.headers["X-Xrm-Metadata-Version"]) == version + 1
+    listing = client.get("/api/v1/meta/option-sets", headers=auth(admin_token)).json
+    assert [s["name"] for s in listing["items"]] == ["crm.industry"]
+    again = client.delete("/api/v1/meta/option-sets/crm.size", headers=auth(admin_token))
+    assert again.status_code == 404 and "crm.size" in again.json["detail"]
+
+
+def test_deleting_an_option_set_in_use_is_refused_naming_the_fields(app, admin_token):
+    client = app.test_client()
+    _apply_sets_and_account(client, admin_token)
+    res = client.delete("/api/v1/meta/option-sets/crm.industry", headers=auth(admin_token))
+    assert res.status_code == 409
+    assert res.mimetype == "application/problem+json"
+    assert res.json["usedBy"] == ["crm.account.sector", "crm.account.sectors"]
+    assert "crm.account.sector" in res.json["detail"] and "crm.account" in res.json["detail"]
+    one = client.get("/api/v1/meta/option-sets/crm.industry", headers=auth(admin_token))
+    assert one.status_code == 200  # nothing was deleted
+
+
+def test_once_no_field_uses_it_an_option_set_can_be_deleted(app, admin_token):
+    client = app.test_client()
+    _apply_sets_and_account(client, admin_token)
+    own = {
+        "x-xrm": {"name": "crm.account"},
+        "properties": {"sector": {"type": "string", "enum": ["retail", "energy"]}},
+    }
+    res = client.post(
+        "/api/v1/meta/apply",
+        json={"definitions": [own], "confirm": True},
+        headers=auth(admin_token),
+    )
+    assert res.status_code == 200, res.json
+    res = client.delete("/api/v1/meta/option-sets/crm.industry", headers=auth(admin_token))
+    assert res.status_code == 204, res.json
+
+
+def test_deleting_an_option_set_needs_credentials(app, admin_token):
+    client = app.test_client()
+    _apply_sets_and_account(client, admin_token)
+    assert client.delete("/api/v1/meta/option-sets/crm.size").status_code == 401
 
 
 def test_action_types_list_the_builtin_ones_with_their_parameters(app, admin_token):

@@ -3,8 +3,8 @@ and checks every answer against it (no 500, a documented status, content type, h
 body). It runs in-process on the WSGI app, as an administrator, on one small entity with many
 field types, in a few hundred requests.
 
-schemathesis' own pytest integration (``from_fixture``/``parametrize``) does not run under
-pytest 9, so each operation's Hypothesis strategy is driven directly."""
+schemathesis' own pytest integration does not run under pytest 9: ``api_conformance`` drives
+each operation's Hypothesis strategy directly."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis.errors import Unsatisfiable  # noqa: E402
+from api_conformance import conformance_failures  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
@@ -84,37 +83,11 @@ def api(app, admin_token):
     return schema.include(path_regex=OPERATIONS).exclude(method="PUT"), headers, client
 
 
-def _run(schema, headers, mode: GenerationMode, examples: int) -> list[str]:
-    failures = []
-    for result in schema.get_all_operations():
-        operation = result.ok()
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(
-            max_examples=examples,
-            deadline=None,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
-            database=None,
-        )
-        def check(case):
-            case.call_and_validate(headers=headers, checks=CHECKS)
-
-        try:
-            check()
-        except Unsatisfiable:
-            pass  # nothing to make invalid (no parameters, no body)
-        except (Exception, BaseExceptionGroup) as exc:
-            failures.append(f"{mode.name} {operation.label}:\n{exc}")
-    return failures
-
-
 def test_every_answer_matches_the_document(api):
     schema, headers, _client = api
     started = time.monotonic()
-    failures = _run(schema, headers, GenerationMode.POSITIVE, 15)
-    failures += _run(schema, headers, GenerationMode.NEGATIVE, 10)
+    runs = ((GenerationMode.POSITIVE, 15), (GenerationMode.NEGATIVE, 10))
+    failures = conformance_failures(schema, headers, CHECKS, runs)
     assert not failures, "\n\n".join(failures)
     assert time.monotonic() - started < 90, "the bounded run took too long"
 

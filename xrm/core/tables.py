@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ..metadata.tables import id_column
+
 CORE_METADATA = sa.MetaData()
 
 #: One row per record write: who, when, what, and each field's old and new value.
 audit = sa.Table(
     "xrm_audit",
     CORE_METADATA,
-    sa.Column(
-        "id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    id_column(),
     sa.Column("entity", sa.String(60), nullable=False),
     sa.Column("record_id", sa.BigInteger, nullable=False),
     sa.Column("action", sa.String(20), nullable=False),
@@ -36,12 +33,7 @@ audit = sa.Table(
 outbox = sa.Table(
     "xrm_outbox",
     CORE_METADATA,
-    sa.Column(
-        "id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    id_column(),
     sa.Column("topic", sa.String(80), nullable=False),
     sa.Column("entity", sa.String(60), nullable=True),
     sa.Column("record_id", sa.BigInteger, nullable=True),
@@ -60,12 +52,7 @@ outbox = sa.Table(
 recycle_bin = sa.Table(
     "xrm_recycle_bin",
     CORE_METADATA,
-    sa.Column(
-        "id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    id_column(),
     sa.Column("batch", sa.String(36), nullable=False, index=True),
     sa.Column("entity", sa.String(60), nullable=False),
     sa.Column("record_id", sa.BigInteger, nullable=False),
@@ -131,12 +118,7 @@ installed_plugin = sa.Table(
 job_run = sa.Table(
     "xrm_job_run",
     CORE_METADATA,
-    sa.Column(
-        "id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    id_column(),
     sa.Column("job_id", sa.BigInteger, nullable=False),
     sa.Column("topic", sa.String(80), nullable=False),
     sa.Column("attempt", sa.Integer, nullable=False),
@@ -165,12 +147,7 @@ job_schedule = sa.Table(
 notification = sa.Table(
     "xrm_notification",
     CORE_METADATA,
-    sa.Column(
-        "id",
-        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-        primary_key=True,
-        autoincrement=True,
-    ),
+    id_column(),
     sa.Column("user_id", sa.Integer, nullable=False),
     sa.Column("subject", sa.String(255), nullable=False),
     sa.Column("body", sa.Text, nullable=True),
@@ -187,7 +164,9 @@ notification = sa.Table(
 
 
 def install(conn: sa.Connection) -> None:
+    from .security.accesscache import install as install_access_triggers
     from .workflows.tables import install as install_workflow_tables
 
     CORE_METADATA.create_all(conn, checkfirst=True)
     install_workflow_tables(conn)
+    install_access_triggers(conn)

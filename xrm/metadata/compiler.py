@@ -30,6 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .checkers import field_checker
 from .fieldtypes import FIELD_TYPES, FieldType, FieldValueError, nullable
 from .model import JSON_SCHEMA_DIALECT, EntityDefinition, FieldSpec, thaw
 from .tables import (  # noqa: F401  (re-exported: the compiler's public names)
@@ -88,12 +89,19 @@ class CompiledEntity:
             {f.name: CompiledField(f) for f in definition.fields}
         )
         self._column_fields = tuple(f for f in self.fields.values() if not f.type.association)
-        # What validate() looks up for every value, looked up once.
+        # What validate() looks up for every value, looked up once; each field's conversion
+        # compiled with its constraints bound (:mod:`.checkers`).
         self._writable = {
-            f.name: (f.spec, f.type.coerce, f.type.association)
+            f.name: (f.spec, field_checker(f.spec, f.type.coerce), f.type.association)
             for f in self.fields.values()
             if not (f.type.generated or f.spec.readonly)
         }
+        #: System-maintained fields (``x-xrm.maintainedBy``) -> what keeps them: writable by
+        #: the platform's own code (validate() takes them), refused to users by the record
+        #: service (see :func:`xrm.core.records.checks.refuse_maintained_fields`).
+        self.maintained: Mapping[str, str] = MappingProxyType(
+            {f.name: f.spec.maintained_by for f in self.fields.values() if f.spec.maintained_by}
+        )
         self._required_input = tuple(
             (f.name, f.spec.label)
             for f in self.fields.values()
@@ -147,14 +155,14 @@ class CompiledEntity:
                 elif key not in SYSTEM_FIELD_SCHEMAS:
                     problems.append(FieldProblem(key, f"{self.name} has no field {key!r}"))
                 continue
-            spec, coerce, association = found
+            spec, check, association = found
             if raw is None or (association and raw == []):
                 if spec.required:
                     problems.append(FieldProblem(key, f"{spec.label} is required"))
                 values[key] = [] if association else None
                 continue
             try:
-                values[key] = coerce(spec, raw, lenient)
+                values[key] = check(raw, lenient)
             except FieldValueError as exc:
                 problems.append(FieldProblem(key, f"{spec.label} {exc}"))
         if not partial:
@@ -219,7 +227,7 @@ class CompiledEntity:
                 s["description"] = cf.spec.description
             if cf.spec.has_default:
                 s["default"] = thaw(cf.spec.default)
-            if cf.type.generated or cf.spec.readonly:
+            if cf.type.generated or cf.spec.readonly or cf.spec.maintained_by:
                 s["readOnly"] = True
             props[cf.name] = s
         return {
@@ -283,9 +291,11 @@ class CompiledEntity:
                 "type": spec.type,
                 "widget": widgets[spec.type],
                 "required": spec.required,
-                "readOnly": spec.readonly or cf.type.generated,
+                "readOnly": bool(spec.readonly or cf.type.generated or spec.maintained_by),
                 "description": spec.description,
             }
+            if spec.maintained_by:
+                item["maintainedBy"] = spec.maintained_by
             if spec.type in ("choice", "multichoice"):
                 labels = {o["value"]: o for o in thaw(spec.opt("options", ()))}
                 item["options"] = [

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import NullPool
 
+from .statements import unobserved
+
 
 def configure_sqlite(engine: sa.Engine) -> sa.Engine:
     @event.listens_for(engine, "connect")
@@ -29,7 +31,13 @@ def configure_sqlite(engine: sa.Engine) -> sa.Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        if not unobserved(conn):
+            conn.exec_driver_sql("BEGIN")  # seen by the statement events
+            return
+        try:  # every transaction starts here: skip SQLAlchemy's per-statement work
+            conn.connection.driver_connection.execute("BEGIN")
+        except Exception as exc:
+            conn._handle_dbapi_exception(exc, "BEGIN", (), None, None)
 
     return engine
 

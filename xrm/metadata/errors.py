@@ -63,6 +63,32 @@ class PlanRefused(MetadataError):
         super().__init__(message)
 
 
+class UnknownOptionSet(MetadataError):
+    status = 404
+    title = "Unknown option set"
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"there is no option set {name!r}")
+
+
+class OptionSetInUse(MetadataError):
+    """An option set cannot be deleted while fields use it."""
+
+    status = 409
+    title = "Option set in use"
+
+    def __init__(self, name: str, used_by: list[str]):
+        self.name = name
+        self.used_by = list(used_by)
+        entities = sorted({u.rsplit(".", 1)[0] for u in self.used_by})
+        super().__init__(
+            f"option set {name!r} is used by {len(self.used_by)} field(s) of "
+            f"{', '.join(entities)}: {', '.join(self.used_by)}; point those fields at another "
+            "set or give them their own options first"
+        )
+
+
 class StalePlan(MetadataError):
     """The definitions changed between planning and applying."""
 

@@ -27,6 +27,14 @@ COMMON_FIELD_OPTIONS = {
     "type": {"enum": sorted(FIELD_TYPES)},
     "unique": {"type": "boolean", "description": "No two records may have the same value."},
     "index": {"type": "boolean", "description": "Create an index on this field."},
+    "maintainedBy": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200,
+        "description": "System-maintained: plugin code (a hook, as the platform) keeps this "
+        "field up to date and users cannot write it. The text says what keeps it, for the "
+        "error a user gets (e.g. 'the latest evaluation').",
+    },
     "renamedFrom": {
         "description": "Earlier name(s) of this field: the planner renames instead of "
         "dropping and adding, so the data moves with the field.",

@@ -76,6 +76,9 @@ class FieldSpec:
     unique: bool = False
     indexed: bool = False
     readonly: bool = False
+    #: ``x-xrm.maintainedBy``: what keeps a system-maintained field up to date (plugin code
+    #: writing as the platform); empty for a field users write.
+    maintained_by: str = ""
     renamed_from: tuple[str, ...] = ()
     #: Standard JSON Schema constraint keywords of the property (maxLength, minimum, enum...).
     schema: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
@@ -191,13 +194,14 @@ def parse_field(name: str, prop: Mapping[str, Any], required: bool) -> FieldSpec
         unique=bool(xrm.get("unique", False)),
         indexed=bool(xrm.get("index", False)),
         readonly=bool(prop.get("readOnly", False)),
+        maintained_by=xrm.get("maintainedBy", ""),
         renamed_from=tuple(renamed),
         schema=freeze(schema),
         options=freeze(options),
     )
 
 
-_FIELD_META_KEYS = frozenset({"type", "unique", "index", "renamedFrom"})
+_FIELD_META_KEYS = frozenset({"type", "unique", "index", "renamedFrom", "maintainedBy"})
 
 
 def parse_definition(doc: Mapping[str, Any], layer: str | None = None) -> EntityDefinition:

@@ -432,7 +432,7 @@ def _plan_field_change(
                 if a is None
                 else not set(a) <= set(b or a)
             )
-    for key in ("label", "description", "default", "readonly"):
+    for key in ("label", "description", "default", "readonly", "maintained_by"):
         if getattr(old, key) != getattr(new, key):
             changes.append(key)
     if not changes:

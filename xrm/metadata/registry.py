@@ -2,7 +2,9 @@
 
 One registry per process (it lives on the application, not in a module global). It reads the
 version counter on each request (:meth:`MetadataRegistry.snapshot`) and swaps in a freshly
-compiled immutable snapshot when another process has applied a change.
+compiled immutable snapshot when another process has applied a change. An authenticated API
+request reads the version in the same statement as its caller's user and roles
+(:func:`xrm.metadata.store.note_version`), so the check costs no statement of its own there.
 """
 
 from __future__ import annotations
@@ -20,7 +22,15 @@ import sqlalchemy as sa
 
 from . import store
 from .compiler import MetadataSnapshot, compile_snapshot
-from .errors import DefinitionInvalid, DefinitionProblem, PlanRefused, StalePlan, UnknownEntity
+from .errors import (
+    DefinitionInvalid,
+    DefinitionProblem,
+    OptionSetInUse,
+    PlanRefused,
+    StalePlan,
+    UnknownEntity,
+    UnknownOptionSet,
+)
 from .layers import BASE, CUSTOM, EXTENSION_PREFIX, effective_document, make_merge_patch
 from .migrator import (
     ApplyContext,
@@ -138,7 +148,14 @@ class MetadataRegistry:
         if memo is not None and memo[0] is tx and memo[1] is self and memo[2] is self._snapshot:
             return memo[2]
         generation = listener.generation if listener is not None else -1  # before the read
-        version = store.read_version(conn)
+        # An authenticated request has already read the version in this transaction, in the
+        # statement that loads the caller's user and roles (``actor_of``): no round trip here.
+        version = store.take_noted_version(conn)
+        # A noted version was read before ``generation`` was taken, so it cannot vouch for
+        # the listener's freshness (a notification may have come in between).
+        read_here = version is None
+        if read_here:
+            version = store.read_version(conn)
         snap = self._snapshot
         if snap is None or snap.version != version:
             with self._lock:
@@ -148,7 +165,8 @@ class MetadataRegistry:
                     if self._snapshot is None or snap.version >= self._snapshot.version:
                         self._snapshot = snap
         if snap.version == version:
-            self._checked = (listener, generation, time.monotonic(), version)
+            if read_here or listener is None:
+                self._checked = (listener, generation, time.monotonic(), version)
             if tx is not None:
                 conn.info[store.SNAPSHOT_MEMO] = (tx, self, snap)
         return snap
@@ -634,6 +652,38 @@ class MetadataRegistry:
                     name=oset["name"], document=store.dumps(oset), updated_at=store.utcnow()
                 )
             )
+
+    def option_set_users(self, snap: MetadataSnapshot) -> dict[str, list[str]]:
+        """set name -> sorted ``entity.field`` names of the live fields that use it."""
+        users: dict[str, list[str]] = {}
+        for name, defn in sorted(snap.definitions.items()):
+            for fname, prop in (thaw(defn.document).get("properties") or {}).items():
+                oset = ((prop or {}).get("x-xrm") or {}).get("optionSet")
+                if isinstance(oset, str):
+                    users.setdefault(oset, []).append(f"{name}.{fname}")
+        return users
+
+    def delete_option_set(self, name: str) -> int:
+        """Delete an unused option set; refused (:class:`OptionSetInUse`) while a field uses
+        it. Under the version lock and with a version bump, so a plan made before (which may
+        add a field using the set) is stale and planned again. Returns the new version."""
+        with self.engine.begin() as conn:
+            version = store.lock_version(conn)
+            t = store.option_set
+            if conn.execute(sa.select(t.c.name).where(t.c.name == name)).first() is None:
+                raise UnknownOptionSet(name)
+            current = (
+                self._snapshot
+                if self._snapshot and self._snapshot.version == version
+                else self._load(conn)
+            )
+            used_by = self.option_set_users(current).get(name)
+            if used_by:
+                raise OptionSetInUse(name, used_by)
+            conn.execute(t.delete().where(t.c.name == name))
+            new_version = store.bump_version(conn, version)
+            notify_change(conn)
+        return new_version
 
     def option_sets(self, conn: sa.Connection | None = None) -> dict[str, dict[str, Any]]:
         """Every stored option set by name."""

@@ -11,6 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .statements import Prepared
+
 SYSTEM_METADATA = sa.MetaData()
 
 metadata_state = sa.Table(
@@ -116,20 +118,54 @@ def install(conn: sa.Connection) -> None:
 
 
 def read_version(conn: sa.Connection) -> int:
-    return conn.execute(VERSION_QUERY).scalar_one()
+    found = _VERSION.rows(conn, {})
+    if len(found) != 1:
+        raise sa.exc.NoResultFound(f"{len(found)} metadata version rows, expected one")
+    return found[0][0]
 
 
 VERSION_QUERY = sa.select(metadata_state.c.version).where(metadata_state.c.id == 1)
+#: Read by every transaction: compiled once (see :mod:`xrm.metadata.statements`).
+_VERSION = Prepared(VERSION_QUERY)
 
 
 #: ``conn.info`` key of the snapshot checked in the connection's current transaction
 #: (:meth:`MetadataRegistry.snapshot`).
 SNAPSHOT_MEMO = "xrm.metadata.snapshot"
+#: ``conn.info`` key of a version read by another statement of the current transaction
+#: (:func:`note_version`).
+VERSION_NOTED = "xrm.metadata.version_noted"
+
+
+def version_column() -> sa.ScalarSelect:
+    """The version as a scalar subquery, to add to a statement a request sends anyway (the
+    caller's user and roles): the version then costs no statement of its own. Hand the value
+    to :func:`note_version` on the same connection."""
+    return VERSION_QUERY.scalar_subquery()
+
+
+def note_version(conn: sa.Connection, version: int) -> None:
+    """Remember ``version``, read by a statement of ``conn``'s current transaction, so that the
+    registry's next version check in this transaction uses it instead of reading it again.
+
+    Same transaction, same guarantee: the value was read after the request began, exactly as
+    the registry's own read would have been (on SQLite the transaction's read snapshot, on
+    PostgreSQL READ COMMITTED the state at that statement). Used once, then forgotten."""
+    conn.info[VERSION_NOTED] = (conn.get_transaction(), version)
+
+
+def take_noted_version(conn: sa.Connection) -> int | None:
+    """The version noted in ``conn``'s current transaction (and forget it), or None."""
+    noted = conn.info.pop(VERSION_NOTED, None)
+    if noted is None or noted[0] is None or noted[0] is not conn.get_transaction():
+        return None
+    return noted[1]
 
 
 def bump_version(conn: sa.Connection, expected: int) -> int:
     """Increment the version if it is still ``expected`` (compare-and-set)."""
     conn.info.pop(SNAPSHOT_MEMO, None)
+    conn.info.pop(VERSION_NOTED, None)
     res = conn.execute(
         metadata_state.update()
         .where(metadata_state.c.id == 1, metadata_state.c.version == expected)

@@ -22,9 +22,15 @@ from .names import association_table_name, index_name, short_identifier, table_n
 ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+def id_column(name: str = "id") -> sa.Column:
+    """A 64-bit auto-increment primary key; INTEGER on SQLite, where only an INTEGER PRIMARY
+    KEY is the rowid and numbers itself (a BIGINT one would not)."""
+    return sa.Column(name, ID_TYPE, primary_key=True, autoincrement=True)
+
+
 def system_columns() -> list[sa.Column]:
     return [
-        sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        id_column(),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("updated_at", sa.DateTime(), nullable=False),

@@ -221,6 +221,21 @@ def _check_type_options(out, base, fname, ftype_name, prop, fx, known, self_name
                     pointer(*base, "enum", i),
                     "choice values are non-empty strings of at most 100 characters",
                 )
+    if fx.get("maintainedBy"):
+        # Only the platform writes a system-maintained field: it cannot also be closed to the
+        # platform (readOnly, a generated type), nor demanded of a user creating a record.
+        if prop.get("readOnly") or FIELD_TYPES[ftype_name].generated:
+            add(
+                pointer(*base, "x-xrm", "maintainedBy"),
+                f"field {fname!r} is {'readOnly' if prop.get('readOnly') else ftype_name}: "
+                "nothing could write it; drop maintainedBy or readOnly",
+            )
+        if required and "default" not in prop:
+            add(
+                pointer(*base, "x-xrm", "maintainedBy"),
+                f"system-maintained field {fname!r} is required without a default: users "
+                "could not create records; give it a default or make it optional",
+            )
     if ftype_name == "autonumber" and not fx.get("format"):
         add(
             pointer(*base, "x-xrm"),

@@ -10,7 +10,9 @@ def register_web(app: Flask) -> None:
     from .errors import register_error_handlers
     from .openapi import routes as _openapi_routes  # noqa: F401  (adds /openapi.json, /docs)
     from .ratelimit import install_rate_limit
+    from .sessions import install_sessions
 
+    install_sessions(app)
     install_rate_limit(app, api)
     app.register_blueprint(api)
     register_error_handlers(app)

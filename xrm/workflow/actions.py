@@ -299,11 +299,14 @@ def run_actions(
             continue
         kind = action.spec.type
         if kind == "setFields":
+            changed = {}
             for name, expr in action.values.items():
                 spec = entity.field(name)
-                values[name] = field_value(spec, expr.evaluate(activation), current.get(name))
+                changed[name] = field_value(spec, expr.evaluate(activation), current.get(name))
+            values.update(changed)
             current.update(values)
-            activation = activation.with_record(entity, current)
+            # The actions after it see the record as it leaves it; its fields only converted.
+            activation = activation.with_changes(entity, changed)
         elif kind == "createRecord":
             target = action.target
             data = {

@@ -7,9 +7,9 @@ plugin API (and the party plugin it requires).
 
 from __future__ import annotations
 
-from xrm_party import dispatch
+from xrm_party import dispatch, parties_of, roles_of
 
-from xrm.core.plugins import SYSTEM, PluginPackage, hookimpl, plugin_contributions
+from xrm.core.plugins import SYSTEM, PluginPackage, concerns, hookimpl, plugin_contributions
 
 from . import demo_data, lifecycle, navigation
 from .segments import add_segment_members
@@ -45,23 +45,33 @@ def xrm_action_types():
     ]
 
 
+# Each record hook says which entities it acts on (concerns): a bulk update of any other
+# entity then runs set-based, with no plugin code per record.
+ROLE_ENTITIES = roles_of(lifecycle.LINKS)
+PARTY_ENTITIES = parties_of(lifecycle.LINKS)
+
+
 @hookimpl
+@concerns(ROLE_ENTITIES, "crm.contact", "crm.opportunity")
 def xrm_before_create(event):
     dispatch(lifecycle.LINKS, "before_create", event)
     lifecycle.before_create(event)
 
 
 @hookimpl
+@concerns("crm.contact")
 def xrm_after_create(event):
     lifecycle.after_create(event)
 
 
 @hookimpl
+@concerns(ROLE_ENTITIES)
 def xrm_before_update(event):
     dispatch(lifecycle.LINKS, "before_update", event)
 
 
 @hookimpl
+@concerns(ROLE_ENTITIES, PARTY_ENTITIES)
 def xrm_after_update(event):
     dispatch(lifecycle.LINKS, "after_update", event)
     dispatch(lifecycle.LINKS, "party_updated", event)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from xrm.core.plugins import PluginPackage
 
 from . import demo_data
-from .mirror import PartyLink, dispatch, role_records
+from .mirror import PartyLink, dispatch, parties_of, role_records, roles_of
 
-__all__ = ["PartyLink", "dispatch", "role_records"]
+__all__ = ["PartyLink", "dispatch", "parties_of", "role_records", "roles_of"]
 
 VERSION = "1.0.0"
 

@@ -128,6 +128,17 @@ def role_records(event: RecordEvent, entity: str, link: str, party_id: Any) -> l
     return event.records.query(event.conn, SYSTEM, entity, {link: f"eq.{party_id}"})
 
 
+def roles_of(links: tuple[PartyLink, ...]) -> list[str]:
+    """The role entities of ``links``: what their role record hooks (``before_create``,
+    ``before_update``, ``after_update``) concern, for ``xrm.core.plugins.concerns``."""
+    return [link.entity for link in links]
+
+
+def parties_of(links: tuple[PartyLink, ...]) -> list[str]:
+    """The party entities of ``links``: what their ``party_updated`` hook concerns."""
+    return sorted({link.party for link in links})
+
+
 def dispatch(links: tuple[PartyLink, ...], hook: str, event: RecordEvent) -> None:
     """Run ``hook`` of every link; role plugins call this from their hook implementations."""
     for link in links:

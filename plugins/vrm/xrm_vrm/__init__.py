@@ -8,32 +8,42 @@ the public plugin API (and the party plugin it requires).
 
 from __future__ import annotations
 
-from xrm_party import dispatch
+from xrm_party import dispatch, parties_of, roles_of
 
-from xrm.core.plugins import PluginPackage, hookimpl
+from xrm.core.plugins import PluginPackage, concerns, hookimpl
 
 from . import demo_data, lifecycle, navigation
 
 VERSION = "1.0.0"
 
 
+# Each record hook says which entities it acts on (concerns): a bulk update of any other
+# entity then runs set-based, with no plugin code per record.
+ROLE_ENTITIES = roles_of(lifecycle.LINKS)
+PARTY_ENTITIES = parties_of(lifecycle.LINKS)
+
+
 @hookimpl
+@concerns(ROLE_ENTITIES, "vrm.agreement", "vrm.evaluation")
 def xrm_before_create(event):
     dispatch(lifecycle.LINKS, "before_create", event)
     lifecycle.before_create(event)
 
 
 @hookimpl
+@concerns("vrm.evaluation")
 def xrm_after_create(event):
     lifecycle.evaluation_written(event)
 
 
 @hookimpl
+@concerns(ROLE_ENTITIES)
 def xrm_before_update(event):
     dispatch(lifecycle.LINKS, "before_update", event)
 
 
 @hookimpl
+@concerns(ROLE_ENTITIES, PARTY_ENTITIES, "vrm.evaluation")
 def xrm_after_update(event):
     dispatch(lifecycle.LINKS, "after_update", event)
     dispatch(lifecycle.LINKS, "party_updated", event)

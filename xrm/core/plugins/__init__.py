@@ -7,6 +7,7 @@ the domain plugins); what is not exported here is the platform's own business an
 from ..context import SYSTEM, Actor
 from ..records.events import RecordEvent, RecordVetoed
 from .cel import CelFunction, cel_function
+from .concerns import concerns
 from .demo import DemoContext
 from .errors import (
     PluginDependencyError,
@@ -45,6 +46,7 @@ __all__ = [
     "RecordEvent",
     "RecordVetoed",
     "cel_function",
+    "concerns",
     "create_plugin_manager",
     "hookimpl",
     "hookspec",

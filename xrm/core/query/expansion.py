@@ -29,25 +29,51 @@ def dump(projection: Projection, row: Mapping[str, Any]) -> dict[str, Any]:
 
 def dumper(projection: Projection) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     """:func:`dump` for many rows of one projection: the fields' columns and converters are
-    looked up once (the field types' ``from_row`` rebuilds the column list on every call)."""
-    layout = [
-        (ref.name, ref.is_link, ref.columns[0] if len(ref.columns) == 1 else None, ref)
-        for ref in projection.fields
-    ]
+    looked up once (the field types' ``from_row`` rebuilds the column list on every call), and
+    a value whose type stores it as JSON already (text, numbers...) is copied without a call."""
+    layout = []
+    for ref in projection.fields:
+        fn = ref.type.dump
+        if ref.is_link:
+            layout.append((ref.name, None, None, None))
+        elif len(ref.columns) == 1:
+            layout.append((ref.name, ref.columns[0], None if _as_stored(fn) else fn, ref.spec))
+        else:
+            layout.append((ref.name, tuple(ref.columns), fn, ref.spec))
 
     def dump_row(row: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         get = row.get
-        for name, is_link, column, ref in layout:
-            if is_link:
+        for name, column, fn, spec in layout:
+            if column is None:  # many-to-many: filled in by complete()
                 out[name] = None
-            elif column is not None:
-                out[name] = ref.type.dump(ref.spec, get(column))
+            elif type(column) is tuple:
+                out[name] = fn(spec, tuple(get(c) for c in column))
+            elif fn is None:
+                out[name] = get(column)
             else:
-                out[name] = ref.type.dump(ref.spec, tuple(get(c) for c in ref.columns))
+                out[name] = fn(spec, get(column))
         return out
 
     return dump_row
+
+
+def _stored(_spec: Any, value: Any) -> Any:
+    return value
+
+
+def _as_stored(fn: Callable[[Any, Any], Any]) -> bool:
+    """Whether a field type's ``dump`` returns the stored value as it is. The field types
+    write that as ``lambda s, v: v``: same byte code as :func:`_stored`, no constants or
+    closure (so nothing else can look alike)."""
+    code, ref = getattr(fn, "__code__", None), _stored.__code__
+    return (
+        code is not None
+        and code.co_code == ref.co_code
+        and code.co_argcount == 2
+        and not code.co_consts[1:]
+        and getattr(fn, "__closure__", None) is None
+    )
 
 
 def complete(

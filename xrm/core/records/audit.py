@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ...metadata.statements import Prepared
 from ...metadata.store import utcnow
 from ..context import Actor
 from ..tables import audit
@@ -35,8 +36,8 @@ def write(
     action: str,
     changes: Mapping[str, list],
 ) -> None:
-    conn.execute(
-        _INSERT,
+    _INSERT.run(
+        conn,
         {
             "entity": entity,
             "record_id": record_id,
@@ -44,12 +45,14 @@ def write(
             "actor_id": actor.user_id,
             "actor_name": actor.username,
             "at": utcnow(),
-            "changes": json.dumps(changes, default=str),
+            "changes": _encode(changes),
         },
     )
 
 
-_INSERT = audit.insert()
+_INSERT = Prepared(audit.insert())
+#: json.dumps(value, default=str), without building an encoder per call
+_encode = json.JSONEncoder(default=str).encode
 
 
 def history(

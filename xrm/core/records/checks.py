@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from ...metadata.compiler import CompiledEntity, CompiledField, MetadataSnapshot
 from ..security.access import Access, AccessDenied
-from .errors import RecordConflict
+from .errors import RecordConflict, RecordInvalid
 
 #: Values in one IN list (well below SQLite's bound-parameter limit, even for compound keys).
 IN_CHUNK = 500
@@ -247,3 +247,50 @@ def check_field_rights(ce: CompiledEntity, access: Access, data: Mapping[str, An
                 for f in denied
             ],
         )
+
+
+def refuse_maintained_fields(
+    ce: CompiledEntity,
+    access: Access,
+    values: Mapping[str, Any],
+    before: Mapping[str, Any] | None = None,
+) -> None:
+    """System-maintained fields (``x-xrm.maintainedBy``) are written by plugin code acting as
+    the platform (an actor without a user), never by a user: a user's value for one is refused
+    (422 ``read_only``, as a computed field's is), except an empty value on create and the
+    unchanged value on update (a client sending the whole record back). ``values`` are
+    validated (coerced) values; ``before`` the stored record of an update."""
+    maintained = ce.maintained
+    if not maintained or access.actor.user_id is None:
+        return
+    bad = [
+        f
+        for f, v in values.items()
+        if f in maintained
+        and not (
+            v is None or v == "" or v == []
+            if before is None
+            else v == _coerced(ce.fields[f], before.get(f))
+        )
+    ]
+    if bad:
+        raise RecordInvalid(
+            f"{ce.name}: {', '.join(bad)} cannot be written",
+            [
+                {
+                    "pointer": f"/{f}",
+                    "field": f,
+                    "message": f"{ce.fields[f].spec.label} is read-only: it is kept up to date "
+                    f"by the platform from {maintained[f]}",
+                    "code": "read_only",
+                }
+                for f in bad
+            ],
+        )
+
+
+def _coerced(cf: CompiledField, stored: Any) -> Any:
+    try:
+        return None if stored is None else cf.type.coerce(cf.spec, stored, False)
+    except Exception:  # a stored value the type no longer reads: any new value is a change
+        return stored

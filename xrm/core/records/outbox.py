@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ...metadata.statements import Prepared
 from ...metadata.store import utcnow
 from ..tables import outbox
 
@@ -22,13 +23,13 @@ def enqueue(
     record_id: int | None = None,
 ) -> None:
     now = utcnow()
-    conn.execute(
-        _INSERT,
+    _INSERT.run(
+        conn,
         {
             "topic": topic,
             "entity": entity,
             "record_id": record_id,
-            "payload": json.dumps(payload, default=str),
+            "payload": _encode(payload),
             "idempotency_key": key[:120],
             "created_at": now,
             "available_at": now,
@@ -36,7 +37,9 @@ def enqueue(
     )
 
 
-_INSERT = outbox.insert()
+_INSERT = Prepared(outbox.insert())
+#: json.dumps(value, default=str), without building an encoder per call
+_encode = json.JSONEncoder(default=str).encode
 
 
 def pending(conn: sa.Connection, limit: int = 100) -> list[dict[str, Any]]:

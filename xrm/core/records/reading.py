@@ -14,7 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...metadata.compiler import CompiledEntity, MetadataSnapshot
+from ...metadata.statements import Prepared
 from ..security.access import Access
+from . import rows
 
 
 def scoped(ce: CompiledEntity, access: Access | None, *clauses) -> list:
@@ -43,11 +45,10 @@ def fetch_row(
         if statements is None:
             by_id = t.c.id == sa.bindparam("record_id")
             statements = _BY_ID[t] = (
-                sa.select(t).where(by_id),
-                sa.select(t).where(t.c.deleted_at.is_(None), by_id),
+                Prepared(sa.select(t).where(by_id)),
+                Prepared(sa.select(t).where(t.c.deleted_at.is_(None), by_id)),
             )
-        q = statements[access is not None]
-        return conn.execute(q, {"record_id": record_id}).mappings().first()
+        return statements[access is not None].first(conn, {"record_id": record_id})
     q = sa.select(t).where(t.c.deleted_at.is_(None), t.c.id == record_id, scope)
     return conn.execute(q).mappings().first()
 
@@ -65,7 +66,7 @@ def record_of(
 ) -> dict[str, Any]:
     """The JSON record of a fetched row, with its links to live records (in ``access``'s
     scope when given) and without the fields ``access`` hides."""
-    record = ce.dump(row)
+    record = rows.dumper(ce)(row)  # as ce.dump, without looking up each field's columns
     for fname in ce.associations:
         record[fname] = linked(conn, snap, ce, fname, [row["id"]], access).get(row["id"], [])
     if access is not None:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from ...metadata.compiler import CompiledEntity
 from ...metadata.fieldtypes import FIELD_TYPES
+from ...metadata.statements import Prepared
 
 _DATETIME = FIELD_TYPES["datetime"]
 
@@ -53,6 +54,18 @@ def update_statement(table: sa.Table) -> sa.Update:
             table.c.id == sa.bindparam("_xrm_id"),
             table.c.row_version == sa.bindparam("_xrm_version"),
         )
+    return found
+
+
+#: table -> its compare-and-swap UPDATE as a :class:`Prepared` statement (weak, as above).
+_PREPARED_UPDATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def prepared_update(table: sa.Table) -> Prepared:
+    """:func:`update_statement` compiled once per set of columns, for one record at a time."""
+    found = _PREPARED_UPDATES.get(table)
+    if found is None:
+        found = _PREPARED_UPDATES[table] = Prepared(update_statement(table))
     return found
 
 

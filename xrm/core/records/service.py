@@ -36,7 +36,9 @@ from ...metadata.compiler import CompiledEntity, MetadataSnapshot
 from ...metadata.registry import MetadataRegistry
 from ...metadata.store import utcnow
 from ..context import Actor
-from ..security.access import Access, AccessDenied, resolve_access
+from ..plugins.concerns import hooked
+from ..security.access import Access, AccessDenied
+from ..security.accesscache import AccessCache
 from ..tables import audit as audit_table
 from ..tables import outbox as outbox_table
 from . import audit, checks, links, outbox, reading, recyclebin, rows
@@ -82,11 +84,14 @@ class RecordService:
         #: The workflow service (``platform.workflows``) once there is one, for
         #: :meth:`RecordEvent.fire`.
         self.workflows: Any = None
+        #: Resolved access kept across transactions while the database says nothing it is
+        #: made from changed (:mod:`xrm.core.security.accesscache`).
+        self.access_cache = AccessCache()
 
     # -- access ---------------------------------------------------------------------------------
 
     def access(self, conn: sa.Connection, actor: Actor) -> Access:
-        return resolve_access(conn, actor)
+        return self.access_cache.resolve(conn, actor)
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -244,9 +249,12 @@ class RecordService:
         ce = snap.entity(entity)
         results: list[Any] = [None] * len(rows)
         prepared: dict[int, dict[str, Any]] = {}
+        rules = self._rules_apply(conn, snap, ce)
         for i, data in enumerate(rows):
             try:
-                prepared[i] = self._prepare_create(conn, actor, access, snap, ce, data, lenient)
+                prepared[i] = self._prepare_create(
+                    conn, actor, access, snap, ce, data, lenient, rules=rules
+                )
             except RecordError as exc:
                 results[i] = exc
         self._check_relations(conn, snap, ce, prepared, results, names, seen)
@@ -259,14 +267,21 @@ class RecordService:
         now = utcnow()
         # Not atomic: what the hooks do is undone with the batch if the batch must be replayed.
         savepoint = None if atomic else conn.begin_nested()
-        accepted: list[tuple[int, RecordEvent]] = []
+        # Plugin code runs only for the entities its hooks concern (plugins.concerns): for the
+        # others no event is made.
+        before_hooks = hooked(self.hooks, "xrm_before_create", entity)
+        after_hooks = hooked(self.hooks, "xrm_after_create", entity)
+        accepted: list[tuple[int, RecordEvent | None]] = []
         generates = bool(checks.generated_fields(ce))
         for i, values in prepared.items():
-            event = RecordEvent(entity, "create", actor, conn, self, values=values)
+            event = None
+            if before_hooks or after_hooks:
+                event = RecordEvent(entity, "create", actor, conn, self, values=values)
             try:
                 if generates:
                     generate(conn, ce, values, now)
-                self._hook("xrm_before_create", event)
+                if before_hooks:
+                    self._hook("xrm_before_create", event)
             except RecordError as exc:
                 results[i] = exc
                 continue
@@ -275,15 +290,22 @@ class RecordService:
             if savepoint is not None:
                 savepoint.commit()
             return results
-        new = [NewRecord(e.values, self._owner(actor, rows[i])) for i, e in accepted]
+        new = [
+            NewRecord(prepared[i] if e is None else e.values, self._owner(actor, rows[i]))
+            for i, e in accepted
+        ]
         try:
             written = insert_records(conn, actor, ce, new, now)
             for n, ((_i, event), after) in enumerate(zip(accepted, written, strict=True)):
                 rid = after["id"]
-                if self.rules.after_write(conn, snap, ce, actor, "create", rid, None, after):
+                if rules and self.rules.after_write(
+                    conn, snap, ce, actor, "create", rid, None, after
+                ):
                     after = written[n] = reading.fetch(conn, snap, ce, rid, None)  # automation
-                event.record_id, event.after = rid, after
-                self._hook("xrm_after_create", event)
+                if event is not None:
+                    event.record_id, event.after = rid, after
+                    if after_hooks:
+                        self._hook("xrm_after_create", event)
         except (RecordError, sa.exc.IntegrityError) as exc:
             if savepoint is None:
                 if isinstance(exc, sa.exc.IntegrityError):
@@ -296,8 +318,9 @@ class RecordService:
             return results
         if savepoint is not None:
             savepoint.commit()
+        hidden = access.hidden(ce.name)
         for (i, _event), after in zip(accepted, written, strict=True):
-            results[i] = self._visible(access, ce, after)
+            results[i] = self._visible(access, ce, after) if hidden else after
         return results
 
     def _create_alone(self, conn, actor, entity, data, access, lenient) -> Any:
@@ -327,11 +350,15 @@ class RecordService:
         ce: CompiledEntity,
         data: Mapping[str, Any],
         lenient: bool,
+        *,
+        rules: bool = True,
     ) -> dict[str, Any]:
         """The per-record steps of a create that need no other record: field rights, defaults,
         validation. Returns the values to write (field -> coerced value); raises the
         :class:`RecordError` that refuses the record. Every create, single or batched, passes
-        here, and only here: this is where a step applying to each new record belongs."""
+        here, and only here: this is where a step applying to each new record belongs.
+        ``rules``: False when no workflow or rule set concerns the entity
+        (:meth:`_rules_apply`, asked once per batch), so the rules step has nothing to do."""
         checks.check_field_rights(ce, access, data)
         values = ce.defaults()
         given, problems = ce.validate(data, lenient=lenient)
@@ -340,8 +367,18 @@ class RecordService:
             raise RecordInvalid(
                 f"{ce.name}: {len(problems)} invalid field(s)", [p.as_dict() for p in problems]
             )
-        self.rules.before_create(conn, snap, ce, actor, values, data.keys())
+        checks.refuse_maintained_fields(ce, access, given)
+        if rules:
+            self.rules.before_create(conn, snap, ce, actor, values, data.keys())
         return values
+
+    def _rules_apply(self, conn: sa.Connection, snap: MetadataSnapshot, ce: CompiledEntity) -> bool:
+        """Whether the workflow and rules step can do anything for records of ``ce``: some
+        workflow, rule set, roll-up or automation concerns it (the step's own first test)."""
+        catalog = getattr(self.rules, "catalog", None)
+        if catalog is None:
+            return not isinstance(self.rules, _NoRules)
+        return catalog(conn, snap).touches(ce.name)
 
     def _check_relations(
         self,
@@ -404,12 +441,15 @@ class RecordService:
         lenient: bool = False,
         workflow: Any = None,
         stored_row: Mapping[str, Any] | None = None,
+        stored_record: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """``workflow`` (a :class:`xrm.core.workflows.writestep.WorkflowWrite`) marks a write
         made by the workflow engine: a transition, or an automation's ``setFields``.
         ``stored_row``: the record's row as the caller read it in this transaction, live and in
         ``access``'s scope (the workflow engine's, to not read it twice); the UPDATE's
-        compare-and-swap on its ``row_version`` refuses the write if it changed since."""
+        compare-and-swap on its ``row_version`` refuses the write if it changed since.
+        ``stored_record``: that row as a whole record (every field, as ``reading.record_of``
+        without access gives it), when the caller has it already."""
         access = access or self.access(conn, actor)
         access.require(entity, "update")
         snap = self.registry.snapshot(conn)
@@ -424,7 +464,10 @@ class RecordService:
             raise RecordVersionMismatch(
                 f"{entity} {record_id} was changed by someone else (version {current}, you had {expected_version})"
             )
-        full_before = reading.record_of(conn, snap, ce, stored, None)  # the audit compares all
+        if stored_record is not None and stored is stored_row:
+            full_before = dict(stored_record)
+        else:
+            full_before = reading.record_of(conn, snap, ce, stored, None)  # the audit compares all
         before = (
             reading.record_of(conn, snap, ce, stored, access)
             if ce.associations
@@ -446,10 +489,10 @@ class RecordService:
         if "owner_id" in data and actor.is_admin:
             row["owner_id"] = data["owner_id"]
         row.update(updated_at=utcnow(), updated_by=actor.user_id, row_version=current + 1)
-        res = conn.execute(
-            rows.update_statement(ce.table), {**row, "_xrm_id": record_id, "_xrm_version": current}
+        changed = rows.prepared_update(ce.table).run(
+            conn, {**row, "_xrm_id": record_id, "_xrm_version": current}
         )
-        if res.rowcount != 1:
+        if changed != 1:
             raise RecordVersionMismatch(f"{entity} {record_id} was changed by someone else")
         links.replace_links(conn, snap, ce, record_id, values, access)
         # The stored row is the row read before with what this update wrote (no re-read).
@@ -485,6 +528,8 @@ class RecordService:
         *,
         access: Access | None = None,
         atomic: bool = True,
+        lenient: bool = False,
+        expected: Sequence[int | None] | None = None,
     ) -> list[dict[str, Any] | RecordError] | None:
         """Update many records (``(id, changes)`` pairs, client values as for :meth:`update`),
         set-based: one SELECT of their rows, the steps of :meth:`update` per record (field
@@ -495,6 +540,8 @@ class RecordService:
 
         Returns, per item and in order, the stored record (as the actor may see it) or the
         :class:`RecordError` that refused it; ``atomic``: nothing is written if any is refused.
+        ``lenient`` as for :meth:`update`; ``expected``: per item, the ``row_version`` the
+        caller read (None: any), as ``expected_version`` of :meth:`update`.
         Returns None, having written nothing, when the batch must go record by record through
         :meth:`update`: a record twice, many-to-many fields, an actor without the update
         right (each record is refused on its own), anything that can write other records
@@ -522,9 +569,15 @@ class RecordService:
                 row = stored.get(rid)
                 if row is None:
                     raise RecordNotFound(f"{entity} {rid} does not exist")
+                version = expected[i] if expected else None
+                if version is not None and row["row_version"] != version:
+                    raise RecordVersionMismatch(
+                        f"{entity} {rid} was changed by someone else (version "
+                        f"{row['row_version']}, you had {version})"
+                    )
                 full_before = befores[i] = dump(row)
                 before = self._visible(access, ce, full_before)
-                values = self._prepare_update(conn, actor, access, snap, ce, before, data, False)
+                values = self._prepare_update(conn, actor, access, snap, ce, before, data, lenient)
                 self.rules.before_update(conn, snap, ce, actor, full_before, values, None)
             except RecordError as exc:
                 results[i] = exc
@@ -680,15 +733,11 @@ class RecordService:
         catalog = getattr(self.rules, "catalog", None)
         if catalog is not None and catalog(conn, snap).touches(ce.name):
             return True
-        if self.hooks is None:
-            return False
-        for name in ("xrm_before_update", "xrm_after_update"):
-            caller = getattr(self.hooks, name, None)
-            if caller is None or getattr(caller, "get_hookimpls", None) is None:
-                return True  # unknown hooks: assume they write
-            if caller.get_hookimpls():
-                return True
-        return False
+        # Plugin update hooks that concern the entity (or do not say which they concern,
+        # plugins.concerns) may write other records.
+        return hooked(self.hooks, "xrm_before_update", ce.name) or hooked(
+            self.hooks, "xrm_after_update", ce.name
+        )
 
     def _prepare_update(
         self,
@@ -711,6 +760,7 @@ class RecordService:
             raise RecordInvalid(
                 f"{ce.name}: {len(problems)} invalid field(s)", [p.as_dict() for p in problems]
             )
+        checks.refuse_maintained_fields(ce, access, values, before)
         return values
 
     def delete(

@@ -20,6 +20,7 @@ from flask_appbuilder.security.sqla.models import (
     assoc_user_role,
 )
 
+from ...metadata import store
 from ..context import Actor
 from ..records.errors import RecordError
 from ..tables import field_permission, record_scope
@@ -41,6 +42,8 @@ class Access:
     #: entity -> field -> (can_read, can_write) for secured fields only
     secured: Mapping[str, Mapping[str, tuple[bool, bool]]] = field(default_factory=dict)
     team: tuple[int, ...] = ()
+    #: (question, entity) -> answer of hidden()/readonly(), asked several times per write.
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def unrestricted(self) -> bool:
@@ -66,14 +69,28 @@ class Access:
         return None
 
     def hidden(self, entity: str) -> frozenset[str]:
-        if self.unrestricted:
-            return frozenset()
-        return frozenset(f for f, (read, _w) in self.secured.get(entity, {}).items() if not read)
+        found = self._memo.get(("h", entity))
+        if found is None:
+            found = self._memo["h", entity] = (
+                frozenset()
+                if self.unrestricted
+                else frozenset(
+                    f for f, (read, _w) in self.secured.get(entity, {}).items() if not read
+                )
+            )
+        return found
 
     def readonly(self, entity: str) -> frozenset[str]:
-        if self.unrestricted:
-            return frozenset()
-        return frozenset(f for f, (_r, write) in self.secured.get(entity, {}).items() if not write)
+        found = self._memo.get(("r", entity))
+        if found is None:
+            found = self._memo["r", entity] = (
+                frozenset()
+                if self.unrestricted
+                else frozenset(
+                    f for f, (_r, write) in self.secured.get(entity, {}).items() if not write
+                )
+            )
+        return found
 
 
 # What :func:`resolve_access` reads, in ONE statement built once (building a statement costs
@@ -188,8 +205,16 @@ def resolve_access(conn: sa.Connection, actor: Actor) -> Access:
 
 
 _user_t = User.__table__
+# The metadata version rides along (an uncorrelated scalar subquery, evaluated once): every
+# authenticated request sends this statement, and the registry's version check in the same
+# transaction then needs no statement of its own (one round trip less on PostgreSQL).
 _ACTOR_QUERY = (
-    sa.select(_user_t.c.username, _user_t.c.active, role_t.c.name)
+    sa.select(
+        _user_t.c.username,
+        _user_t.c.active,
+        role_t.c.name,
+        store.version_column().label("metadata_version"),
+    )
     .select_from(
         _user_t.outerjoin(assoc_user_role, assoc_user_role.c.user_id == _user_t.c.id).outerjoin(
             role_t, role_t.c.id == assoc_user_role.c.role_id
@@ -201,9 +226,14 @@ _ACTOR_QUERY = (
 
 def actor_of(conn: sa.Connection, user_id: int, admin_role: str = "Admin") -> Actor | None:
     """The actor of an active user, with their roles (one query), or None for a user who does
-    not exist or is not active."""
+    not exist or is not active. The same statement reads the metadata version and notes it on
+    ``conn`` for the registry's next check in this transaction
+    (:func:`xrm.metadata.store.note_version`)."""
     rows = conn.execute(_ACTOR_QUERY, {"user_id": user_id}).all()
-    if not rows or not rows[0].active:
+    if not rows:
+        return None
+    store.note_version(conn, rows[0].metadata_version)
+    if not rows[0].active:
         return None
     roles = tuple(r.name for r in rows if r.name is not None)
     return Actor(

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ...metadata.statements import Prepared
 from ...metadata.store import utcnow
 from ...workflow import (
     SYSTEM as ENGINE_SYSTEM,
@@ -45,21 +46,32 @@ from .tables import approval as approval_t
 from .tables import automation_run, state_log
 from .writestep import RecordRules, WorkflowWrite
 
+_APPROVAL_COLUMNS = (
+    approval_t.c.transition,
+    approval_t.c.step,
+    approval_t.c.user_id,
+    approval_t.c.snapshot,
+    approval_t.c.at,
+)
 #: The approvals of a record (``[0]``) and of a record in one workflow (``[1]``), built once.
 _APPROVALS = (
-    sa.select(approval_t)
-    .where(
-        approval_t.c.entity == sa.bindparam("entity"),
-        approval_t.c.record_id == sa.bindparam("record_id"),
-    )
-    .order_by(approval_t.c.id),
-    sa.select(approval_t)
-    .where(
-        approval_t.c.entity == sa.bindparam("entity"),
-        approval_t.c.record_id == sa.bindparam("record_id"),
-        approval_t.c.workflow == sa.bindparam("workflow"),
-    )
-    .order_by(approval_t.c.id),
+    Prepared(
+        sa.select(*_APPROVAL_COLUMNS)
+        .where(
+            approval_t.c.entity == sa.bindparam("entity"),
+            approval_t.c.record_id == sa.bindparam("record_id"),
+        )
+        .order_by(approval_t.c.id)
+    ),
+    Prepared(
+        sa.select(*_APPROVAL_COLUMNS)
+        .where(
+            approval_t.c.entity == sa.bindparam("entity"),
+            approval_t.c.record_id == sa.bindparam("record_id"),
+            approval_t.c.workflow == sa.bindparam("workflow"),
+        )
+        .order_by(approval_t.c.id)
+    ),
 )
 
 
@@ -199,10 +211,10 @@ class WorkflowService:
         if workflow:
             params["workflow"] = workflow
         return [
-            Approval(
-                r.transition, r.step, r.user_id, json.loads(r.snapshot), r.at.replace(tzinfo=dt.UTC)
+            Approval(transition, step, user_id, json.loads(snapshot), at.replace(tzinfo=dt.UTC))
+            for transition, step, user_id, snapshot, at in _APPROVALS[bool(workflow)].rows(
+                conn, params
             )
-            for r in conn.execute(_APPROVALS[bool(workflow)], params)
         ]
 
     def transitions(
@@ -319,12 +331,36 @@ class WorkflowService:
             TransitionInput(comment, values),
             self.approvals_of(conn, entity, record_id, wf.name),
         )
+        # The row as a whole record, for the audit's comparison (a copy: hooks see ``record``).
+        # With many-to-many fields ``record`` holds the links in the reader's scope only.
+        whole = None if ce.associations else dict(record)
         return self._apply(
-            conn, actor, access, ce, wf, record, firing, values, user_values=values, row=row
+            conn,
+            actor,
+            access,
+            ce,
+            wf,
+            record,
+            firing,
+            values,
+            user_values=values,
+            row=row,
+            stored_record=whole,
         )
 
     def _apply(
-        self, conn, actor, access, ce, wf, record, firing, values, user_values, row=None
+        self,
+        conn,
+        actor,
+        access,
+        ce,
+        wf,
+        record,
+        firing,
+        values,
+        user_values,
+        row=None,
+        stored_record=None,
     ) -> dict:
         entity, record_id = ce.name, record["id"]
         event = RecordEvent(
@@ -351,6 +387,7 @@ class WorkflowService:
                 access=access,
                 workflow=WorkflowWrite(wf.name, firing, trusted_values),
                 stored_row=row,
+                stored_record=stored_record,
             )
         except RecordVersionMismatch:
             now = self.records.stored(conn, ce, record_id) or {}

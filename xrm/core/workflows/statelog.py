@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ...metadata.statements import Prepared
 from .tables import approval, state_log
 
 
@@ -16,8 +17,8 @@ def enter(
 ) -> None:
     if state is None:
         return
-    conn.execute(
-        _ENTER,
+    _ENTER.run(
+        conn,
         {
             "entity": wf.entity.name,
             "record_id": record_id,
@@ -31,54 +32,54 @@ def enter(
     )
 
 
-# The statements of a transition, built once (building costs more than running them).
-_ENTER = state_log.insert()
-_OPEN_STAYS = sa.select(state_log.c.id, state_log.c.entered_at).where(
-    state_log.c.entity == sa.bindparam("entity"),
-    state_log.c.record_id == sa.bindparam("record_id"),
-    state_log.c.workflow == sa.bindparam("workflow"),
-    state_log.c.left_at.is_(None),
+# The statements of a transition, built and compiled once (see :mod:`xrm.core.statements`).
+_ENTER = Prepared(state_log.insert())
+_OPEN_STAYS = Prepared(
+    sa.select(state_log.c.id, state_log.c.entered_at).where(
+        state_log.c.entity == sa.bindparam("entity"),
+        state_log.c.record_id == sa.bindparam("record_id"),
+        state_log.c.workflow == sa.bindparam("workflow"),
+        state_log.c.left_at.is_(None),
+    )
 )
-_LEAVE = (
+_LEAVE = Prepared(
     state_log.update()
     .where(state_log.c.id == sa.bindparam("stay_id"))
     .values(left_at=sa.bindparam("now"), seconds=sa.bindparam("secs"))
 )
-_FORGET_APPROVALS = approval.delete().where(
-    approval.c.entity == sa.bindparam("entity"),
-    approval.c.record_id == sa.bindparam("record_id"),
-    approval.c.workflow == sa.bindparam("workflow"),
+_FORGET_APPROVALS = Prepared(
+    approval.delete().where(
+        approval.c.entity == sa.bindparam("entity"),
+        approval.c.record_id == sa.bindparam("record_id"),
+        approval.c.workflow == sa.bindparam("workflow"),
+    )
 )
 
 
-def _close(conn, where, now: dt.datetime, params: dict | None = None) -> None:
-    if params is None:
-        rows = conn.execute(sa.select(state_log.c.id, state_log.c.entered_at).where(where)).all()
-    else:
-        rows = conn.execute(where, params).all()
-    for r in rows:
-        conn.execute(
-            _LEAVE, {"stay_id": r.id, "now": now, "secs": (now - r.entered_at).total_seconds()}
+def _leave(conn, stays, now: dt.datetime) -> None:
+    for stay_id, entered_at in stays:
+        _LEAVE.run(
+            conn, {"stay_id": stay_id, "now": now, "secs": (now - entered_at).total_seconds()}
         )
 
 
 def move(conn, wf, record_id: int, firing, actor, now: dt.datetime) -> None:
     """A transition: close the current stay, open the next, forget the approvals."""
     which = {"entity": wf.entity.name, "record_id": record_id, "workflow": wf.name}
-    _close(conn, _OPEN_STAYS, now, which)
+    _leave(conn, _OPEN_STAYS.rows(conn, which), now)
     enter(conn, wf, record_id, firing.to_state, firing.transition, actor, now)
-    conn.execute(_FORGET_APPROVALS, which)
+    _FORGET_APPROVALS.run(conn, which)
 
 
 def close(conn, entity: str, record_id: int, now: dt.datetime) -> None:
     """A deleted record leaves every state it was in."""
-    _close(
-        conn,
+    where = (
         (state_log.c.entity == entity)
         & (state_log.c.record_id == record_id)
-        & state_log.c.left_at.is_(None),
-        now,
+        & state_log.c.left_at.is_(None)
     )
+    stays = conn.execute(sa.select(state_log.c.id, state_log.c.entered_at).where(where)).all()
+    _leave(conn, stays, now)
 
 
 def current_stay(conn, entity: str, record_id: int, workflow: str) -> Any:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ...metadata.tables import id_column
+
 WORKFLOW_METADATA = sa.MetaData()
 
-_BIGID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 #: The current version of every workflow (kind ``workflow``) and rule set (kind ``rules``).
 document = sa.Table(
@@ -31,7 +32,7 @@ document = sa.Table(
 document_history = sa.Table(
     "xrm_wf_document_history",
     WORKFLOW_METADATA,
-    sa.Column("id", _BIGID, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("kind", sa.String(10), nullable=False),
     sa.Column("name", sa.String(80), nullable=False),
     sa.Column("revision", sa.Integer, nullable=False),
@@ -48,7 +49,7 @@ document_history = sa.Table(
 approval = sa.Table(
     "xrm_wf_approval",
     WORKFLOW_METADATA,
-    sa.Column("id", _BIGID, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("entity", sa.String(60), nullable=False),
     sa.Column("record_id", sa.BigInteger, nullable=False),
     sa.Column("workflow", sa.String(80), nullable=False),
@@ -66,7 +67,7 @@ approval = sa.Table(
 state_log = sa.Table(
     "xrm_wf_state_log",
     WORKFLOW_METADATA,
-    sa.Column("id", _BIGID, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("entity", sa.String(60), nullable=False),
     sa.Column("record_id", sa.BigInteger, nullable=False),
     sa.Column("workflow", sa.String(80), nullable=False),
@@ -81,13 +82,17 @@ state_log = sa.Table(
     sa.Column("timers_fired", sa.Text, nullable=False, server_default=sa.text("'[]'")),
     sa.Index("ix_xrm_wf_state_log_record", "entity", "record_id", "id"),
     sa.Index("ix_xrm_wf_state_log_open", "left_at", "workflow"),
+    # The open stay of a record in a workflow, which every transition closes: without it the
+    # lookup walks every past stay of the record (SQLite picks the index above), so a record
+    # with a long history made each transition slower.
+    sa.Index("ix_xrm_wf_state_log_stay", "entity", "record_id", "workflow", "left_at"),
 )
 
 #: Every automation run, with its steps (JSON) and outcome.
 automation_run = sa.Table(
     "xrm_wf_automation_run",
     WORKFLOW_METADATA,
-    sa.Column("id", _BIGID, primary_key=True, autoincrement=True),
+    id_column(),
     sa.Column("rules", sa.String(80), nullable=False),
     sa.Column("automation", sa.String(40), nullable=False),
     sa.Column("entity", sa.String(60), nullable=False),
@@ -111,5 +116,12 @@ schedule_mark = sa.Table(
 )
 
 
+#: Indexes added after their table was first released: created on databases that lack them.
+_LATER_INDEXES = ("ix_xrm_wf_state_log_stay",)
+
+
 def install(conn: sa.Connection) -> None:
     WORKFLOW_METADATA.create_all(conn, checkfirst=True)
+    for ix in state_log.indexes:
+        if ix.name in _LATER_INDEXES:
+            ix.create(conn, checkfirst=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
-from ...metadata.errors import StalePlan
+from ...metadata.errors import OptionSetInUse, StalePlan
 from ...metadata.layers import BASE
 from ...metadata.metaschema import entity_metaschema
 from ...metadata.model import thaw
 from ..auth import current_actor
+from ..errors import problem
 from . import api
 
 
@@ -30,9 +31,9 @@ def entity_meta_schema():
 
 @api.get("/meta/entities")
 def list_entities():
-    current_actor()
     p = _platform()
     with p.engine.connect() as conn:
+        current_actor(conn)  # on the same connection: it also reads the metadata version
         snap = p.registry.snapshot(conn)
     items = [
         {
@@ -49,9 +50,9 @@ def list_entities():
 
 @api.get("/meta/entities/<name>")
 def get_entity(name: str):
-    current_actor()
     p = _platform()
     with p.engine.connect() as conn:
+        current_actor(conn)
         snap = p.registry.snapshot(conn)
         ce = snap.entity(name)
         layers = p.registry.layers(conn, [name]).get(name, {})
@@ -146,20 +147,9 @@ def entity_history(name: str):
 
 
 # -- option sets -------------------------------------------------------------------------------
-# Read-only here: a set is created or changed like an entity, through POST /meta/plan and
-# /meta/apply (a document with "options" and no "x-xrm"), so the planner replans the entities
-# that use it and the same confirmation and fallbacks apply.
-
-
-def _option_set_users(snap) -> dict[str, list[str]]:
-    """set name -> ["entity.field", ...] of the live fields that use it."""
-    users: dict[str, list[str]] = {}
-    for e in snap.entities.values():
-        for fname, prop in (thaw(e.definition.document).get("properties") or {}).items():
-            oset = ((prop or {}).get("x-xrm") or {}).get("optionSet")
-            if isinstance(oset, str):
-                users.setdefault(oset, []).append(f"{e.name}.{fname}")
-    return users
+# A set is created or changed like an entity, through POST /meta/plan and /meta/apply (a document
+# with "options" and no "x-xrm"), so the planner replans the entities that use it and the same
+# confirmation and fallbacks apply. Deleting one is refused while a field uses it.
 
 
 def _option_set_item(doc: dict, users: dict[str, list[str]]) -> dict:
@@ -174,7 +164,7 @@ def list_option_sets():
     with p.engine.connect() as conn:
         sets = p.registry.option_sets(conn)
         snap = p.registry.snapshot(conn)
-    users = _option_set_users(snap)
+    users = p.registry.option_set_users(snap)
     items = [_option_set_item(sets[n], users) for n in sorted(sets)]
     return _versioned(jsonify({"version": snap.version, "items": items}), snap.version)
 
@@ -188,5 +178,17 @@ def get_option_set(name: str):
         snap = p.registry.snapshot(conn)
     if name not in sets:
         raise NotFound(f"there is no option set {name!r}")
-    body = _option_set_item(sets[name], _option_set_users(snap))
+    body = _option_set_item(sets[name], p.registry.option_set_users(snap))
     return _versioned(jsonify(body), snap.version)
+
+
+@api.delete("/meta/option-sets/<name>")
+def delete_option_set(name: str):
+    """Delete an option set no field uses (administrators). 409 with ``usedBy`` otherwise."""
+    _require_admin()
+    try:
+        version = _platform().registry.delete_option_set(name)
+    except OptionSetInUse as exc:
+        return problem(exc.status, exc.title, str(exc), usedBy=exc.used_by)
+    res = current_app.response_class(status=204)
+    return _versioned(res, version)

@@ -3,6 +3,8 @@ transitions and approvals, the form state. Thin: parse, call ``platform.workflow
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, Forbidden
 
@@ -207,6 +209,17 @@ def _ctx():
     return p, actor
 
 
+def _comment_and_workflow(body: dict, workflow: Any) -> tuple[str | None, str | None]:
+    """The optional comment of a fire or approve body, and the workflow it names (needed when
+    several workflows of the entity have a transition of that name)."""
+    comment = body.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise BadRequest("'comment' is text")
+    if workflow is not None and not isinstance(workflow, str):
+        raise BadRequest("'workflow' is the name of one of the entity's workflows")
+    return comment, workflow
+
+
 @api.get("/data/<entity>/<int:record_id>/transitions")
 def record_transitions(entity: str, record_id: int):
     _existing_id(entity, record_id)
@@ -223,14 +236,12 @@ def fire_transition(entity: str, record_id: int, name: str):
         body = {}
     if not isinstance(body, dict):
         raise BadRequest('expected a JSON object such as {"comment": "...", "values": {...}}')
-    comment, values = body.get("comment"), body.get("values") or {}
-    workflow = body.get("workflow") or request.args.get("workflow")
-    if comment is not None and not isinstance(comment, str):
-        raise BadRequest("'comment' is text")
+    comment, workflow = _comment_and_workflow(
+        body, body.get("workflow") or request.args.get("workflow")
+    )
+    values = body.get("values") or {}
     if not isinstance(values, dict):
         raise BadRequest("'values' is an object of field values")
-    if workflow is not None and not isinstance(workflow, str):
-        raise BadRequest("'workflow' is the name of one of the entity's workflows")
     expected = _if_match_version(record_id)
     p, actor = _ctx()
     with p.engine.begin() as conn:
@@ -260,14 +271,10 @@ def record_approvals(entity: str, record_id: int):
 def give_approval(entity: str, record_id: int):
     _existing_id(entity, record_id)
     body = _json_body()
-    transition, step, comment = body.get("transition"), body.get("step"), body.get("comment")
-    workflow = body.get("workflow")
+    transition, step = body.get("transition"), body.get("step")
     if not isinstance(transition, str) or not isinstance(step, str):
         raise BadRequest('expected {"transition": "<name>", "step": "<approval step>"}')
-    if comment is not None and not isinstance(comment, str):
-        raise BadRequest("'comment' is text")
-    if workflow is not None and not isinstance(workflow, str):
-        raise BadRequest("'workflow' is the name of one of the entity's workflows")
+    comment, workflow = _comment_and_workflow(body, body.get("workflow"))
     p, actor = _ctx()
     with p.engine.begin() as conn:
         out = p.workflows.approve(

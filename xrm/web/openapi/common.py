@@ -47,6 +47,12 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "description": "The refused migration's report (409 from plan/apply).",
             "type": "object",
         },
+        "usedBy": {
+            "description": "What still uses the thing that could not be deleted (409 from "
+            "deleting an option set: `entity.field` names).",
+            "type": "array",
+            "items": {"type": "string"},
+        },
     },
     "required": ["type", "title", "status", "detail"],
 }

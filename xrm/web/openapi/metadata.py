@@ -29,6 +29,11 @@ def metadata_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
     entity = entity_parameter("name", snapshot)
     new_or_existing = entity_parameter("name", snapshot, existing=False)
     change = schema_ref("DefinitionChange")
+    option_set_name = path_parameter(
+        "name",
+        "An option set name such as `crm.industry`.",
+        {"type": "string", "pattern": ENTITY_NAME_PATTERN},
+    )
     applied = {
         "type": "object",
         "properties": {"version": {"type": "integer"}, "plan": schema_ref("MigrationPlan")},
@@ -171,14 +176,24 @@ def metadata_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
                 [META],
                 {"200": _versioned("The option set.", _option_set())},
                 (404,),
-                parameters=[
-                    path_parameter(
-                        "name",
-                        "An option set name such as `crm.industry`.",
-                        {"type": "string", "pattern": ENTITY_NAME_PATTERN},
-                    )
-                ],
-            )
+                parameters=[option_set_name],
+            ),
+            "delete": operation(
+                "meta.option_sets.delete",
+                "Delete an option set that no field uses",
+                [META],
+                {
+                    "204": {
+                        "description": "Deleted: the new metadata version.",
+                        "headers": {"X-Xrm-Metadata-Version": ref("headers", "MetadataVersion")},
+                    }
+                },
+                (403, 404, 409),
+                description="Refused with 409 while fields use the set: the problem's "
+                "`usedBy` lists them (`entity.field`); point them at another set or give them "
+                "their own options first. Administrators only.",
+                parameters=[option_set_name],
+            ),
         },
     }
 

@@ -34,14 +34,16 @@ def dashboard_visible(doc: dict, snapshot: MetadataSnapshot, access: Access) -> 
     )
 
 
-def workflow_for(pm: Any, entity: str) -> dict | None:
-    """The workflow bound to ``entity`` in the shape the pages use
+def workflows_for(pm: Any, entity: str) -> list[dict]:
+    """The workflows bound to ``entity``, by name, in the shape the pages use
     (``{"name", "label", "stateField", "states": [{name, label, color, final}]}``), from the
     workflow documents plugins ship (``xrm_workflows``)."""
-    for _plugin, doc in plugin_contributions(pm, "xrm_workflows"):
-        if isinstance(doc, dict) and doc.get("entity") == entity and doc.get("stateField"):
-            return workflow_shape(doc)
-    return None
+    found = [
+        workflow_shape(doc)
+        for _plugin, doc in plugin_contributions(pm, "xrm_workflows")
+        if isinstance(doc, dict) and doc.get("entity") == entity and doc.get("stateField")
+    ]
+    return sorted(found, key=lambda w: w["name"] or "")
 
 
 def workflow_shape(doc: dict) -> dict:

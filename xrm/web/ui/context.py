@@ -50,8 +50,8 @@ def page_context() -> PageContext:
     if not (current_user and current_user.is_authenticated):
         raise LoginRequired()
     p = current_app.extensions["xrm"]
-    actor = current_actor()
     with p.engine.connect() as conn:
+        actor = current_actor(conn)  # the same connection: it also reads the metadata version
         access = p.records.access(conn, actor)
         snap = p.registry.snapshot(conn)
     return PageContext(actor, access, snap)

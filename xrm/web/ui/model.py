@@ -87,8 +87,16 @@ def activity_sources(snapshot: MetadataSnapshot, access: Access) -> list[dict]:
 
 
 def entity_model(
-    snapshot: MetadataSnapshot, access: Access, ce: CompiledEntity, workflow: dict | None = None
+    snapshot: MetadataSnapshot,
+    access: Access,
+    ce: CompiledEntity,
+    workflows: list[dict] | dict | None = None,
 ) -> dict[str, Any]:
+    """``workflows``: every workflow of the entity (one per state field), first by name; the
+    first is also the model's ``workflow`` (pages written for one workflow keep working)."""
+    if isinstance(workflows, dict):
+        workflows = [workflows]
+    workflows = list(workflows or ())
     spec = ce.form_spec
     hidden = access.hidden(ce.name)
     readonly = access.readonly(ce.name)
@@ -119,8 +127,8 @@ def entity_model(
                 else None
             )
         fields.append(item)
-    if workflow:
-        # The state field reads as the workflow's states (labels and colours) everywhere.
+    for workflow in workflows:
+        # A state field reads as its workflow's states (labels and colours) everywhere.
         states = {st["name"]: st for st in workflow["states"]}
         for item in fields:
             if item["name"] == workflow["stateField"] and item.get("options"):
@@ -150,6 +158,7 @@ def entity_model(
         "related": related_lists(snapshot, access, ce.name),
         "activities": activity_sources(snapshot, access),
         "rights": {a: access.can(ce.name, a) for a in ACTIONS},
-        "workflow": workflow,
+        "workflow": workflows[0] if workflows else None,
+        "workflows": workflows,
         "boardFields": [f["name"] for f in fields if f["type"] == "choice"],
     }

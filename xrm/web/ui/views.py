@@ -35,18 +35,18 @@ def _home(ctx):
     return render_page(ctx, "xrm/ui/home.html", dashboards=dashboards)
 
 
-def workflow_of(entity: str) -> dict | None:
-    """The workflow bound to ``entity`` (the runtime's catalog when the workflow service is
-    there, else the documents plugins ship), in the shape the pages use."""
+def workflows_of(entity: str) -> list[dict]:
+    """Every workflow bound to ``entity``, by name (one per state field; the runtime's catalog
+    when the workflow service is there, else the documents plugins ship), in the shape the
+    pages use."""
     p = current_app.extensions["xrm"]
     service = getattr(p, "workflows", None)
-    if service is not None:
-        with p.engine.connect() as conn:
-            compiled = service.catalog(conn).workflows_of(entity)
-        if not compiled:
-            return None
-        wf = compiled[0]
-        return {
+    if service is None:
+        return catalog.workflows_for(p.plugins, entity)
+    with p.engine.connect() as conn:
+        compiled = service.catalog(conn).workflows_of(entity)
+    return [
+        {
             "name": wf.name,
             "label": getattr(wf.definition, "label", None) or wf.name,
             "stateField": wf.state_field,
@@ -55,7 +55,8 @@ def workflow_of(entity: str) -> dict | None:
                 for s in wf.definition.states
             ],
         }
-    return catalog.workflow_for(p.plugins, entity)
+        for wf in compiled
+    ]
 
 
 def _routed(path: str, method: str) -> bool:
@@ -77,7 +78,7 @@ def _config(ctx: PageContext, entity: str, **extra: Any) -> dict:
         "apiBase": url_for("xrm_api.list_records", entity="_").rsplit("/data/", 1)[0],
         "uiBase": request.script_root + EntityPages.route_base,
         "entity": entity,
-        "model": entity_model(ctx.snapshot, ctx.access, ce, workflow_of(entity)),
+        "model": entity_model(ctx.snapshot, ctx.access, ce, workflows_of(entity)),
         "user": {
             "id": ctx.actor.user_id,
             "username": ctx.actor.username,
@@ -143,7 +144,7 @@ class EntityPages(BaseView):
         except LoginRequired:
             abort(401)
         ce = ctx.entity(entity)
-        return jsonify(entity_model(ctx.snapshot, ctx.access, ce, workflow_of(entity)))
+        return jsonify(entity_model(ctx.snapshot, ctx.access, ce, workflows_of(entity)))
 
     @expose("/views/<name>")
     @ui_page

@@ -25,7 +25,7 @@ from .binding import cel
 from .checker import Checker, record_fields, text_of
 from .functions import PLATFORM_FUNCTIONS
 from .types import CelType, assignable, standard_variables
-from .values import record_value
+from .values import changed_record_value, record_value
 
 __all__ = [
     "Activation",
@@ -122,6 +122,16 @@ class Activation:
 
     def with_record(self, entity: EntityDefinition, record: Mapping[str, Any]) -> Activation:
         return Activation({**self.variables, "record": record_value(entity, record)})
+
+    def with_changes(self, entity: EntityDefinition, changes: Mapping[str, Any]) -> Activation:
+        """As :meth:`with_record` for this activation's record with ``changes`` applied,
+        converting only the changed fields."""
+        return Activation(
+            {
+                **self.variables,
+                "record": changed_record_value(entity, self.variables["record"], changes),
+            }
+        )
 
     @property
     def context(self) -> cel.Context:

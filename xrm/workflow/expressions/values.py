@@ -122,6 +122,21 @@ def record_value(entity: EntityDefinition, record: Mapping[str, Any]) -> dict[st
     return out
 
 
+def changed_record_value(
+    entity: EntityDefinition, value: Mapping[str, Any], changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """:func:`record_value` of a record whose ``record_value`` is ``value``, with ``changes``
+    (field -> new value) applied: only the changed fields are converted again."""
+    out = dict(value)
+    for name, new in changes.items():
+        system = _SYSTEM_TYPES.get(name)
+        if system is not None:
+            out[name] = cel_value(system, new)
+        elif (f := entity.field(name)) is not None:
+            out[name] = cel_value(f.type, new)
+    return out
+
+
 def _decimal_text(spec: FieldSpec, number: float) -> str:
     if not math.isfinite(number):
         raise ResultError(f"{number} is not a finite number")

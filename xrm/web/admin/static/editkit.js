@@ -1,6 +1,6 @@
 /* Form kit of the workflow and rule-set designers: small inputs that write straight into a JSON
- * document, lists of items (one card per item), and the structured editors of actions and
- * approvals. Every input carries data-ptr, the JSON pointer the verifier reports, so a finding
+ * document, lists of items (one card per item), and the structured editors of actions,
+ * approvals and timers. Every input carries data-ptr, the JSON pointer the verifier reports, so a finding
  * lands at its input. Values go in with .value / textContent only (XA.el). */
 (function () {
   "use strict";
@@ -60,7 +60,8 @@
     }
     if (kind === "field" || kind === "select") {
       var options = kind === "field" ? ctx.fields : (typeof spec.options === "function" ? spec.options(obj) : spec.options);
-      var cur = obj[spec.key] === undefined ? "" : String(obj[spec.key]);
+      var known = spec.value ? spec.value(obj) : obj[spec.key];
+      var cur = known === undefined ? "" : String(known);
       var list = [["", spec.placeholder || "(choose)"]].concat(options.map(function (o) { return Array.isArray(o) ? o : [o, o]; }));
       if (cur && !list.some(function (o) { return o[0] === cur; })) list.push([cur, cur]);
       var s = XA.select(list, cur, Object.assign({class: "form-control input-sm"}, attrs));
@@ -220,6 +221,19 @@
     if (BUILTIN.indexOf(type) < 0) a.params = {};
   }
 
+  /* What the action editors offer, loaded by the workflow and rule-set designers alike: the
+   * entities, the roles an administrator grants (not Admin) and the action types (built-in and
+   * plugins'). Resolves to {entities, roles, actionTypes}, to merge into the editor's ctx. */
+  function actionChoices() {
+    return Promise.all([XA.api("GET", "/meta/entities"), XA.api("GET", "/admin/roles"), XA.api("GET", "/meta/action-types")]).then(function (res) {
+      return {
+        entities: res[0].items.map(function (e) { return e.name; }).sort(),
+        roles: res[1].items.map(function (r) { return r.name; }).filter(function (r) { return r !== "Admin"; }),
+        actionTypes: res[2].items
+      };
+    });
+  }
+
   /* The structured editor of a list of actions (owner[key]), with a JSON view. */
   function actionsEditor(owner, key, ptr, ctx) {
     var pluginTypes = (ctx.actionTypes || []).filter(function (d) { return BUILTIN.indexOf(d.name) < 0; });
@@ -250,6 +264,36 @@
           {key: "covers", kind: "fields", label: "Also voided by changes to", name: "approval-covers", width: 3},
           {key: "when", kind: "cel", label: "Needed only when (CEL, optional)", name: "approval-when", placeholder: "record.discount > 10.0", width: 12}
         ]}, ctx);
+    });
+  }
+
+  /* The timers of a workflow state: each fires after a time in the state ("after", an ISO 8601
+   * duration) or at a date field ("at", shifted by "offset"), optionally only "when" a condition
+   * holds, and takes a transition and/or runs actions. ctx adds dateFields (date and datetime
+   * fields) and leaving(): the transitions that leave the state. */
+  var DURATION = "ISO 8601 duration: P2D, PT4H, P1W";
+  function timersEditor(owner, key, ptr, ctx) {
+    return withJson(owner, key, ptr, ctx, "timers", function () {
+      return listEditor(owner, key, ptr, {id: "timers", noun: "timer", make: function () { return {name: "", after: "P1D"}; }, width: 3,
+        fields: [
+          {key: "name", label: "Name", name: "timer-name"},
+          {key: "due", kind: "select", label: "Due", name: "timer-due", rerender: true, placeholder: "(choose)",
+            options: [["after", "after a time in the state"], ["at", "at a date field"]],
+            value: function (t) { return t.at !== undefined ? "at" : t.after !== undefined ? "after" : ""; },
+            onset: function (t, v) {
+              if (v === "at") { delete t.after; t.at = t.at || ctx.dateFields[0] || ""; }
+              else if (v === "after") { delete t.at; delete t.offset; t.after = t.after || "P1D"; }
+            }},
+          {key: "after", label: "After (" + DURATION + ")", name: "timer-after", placeholder: "P2D", show: function (t) { return t.at === undefined; }},
+          {key: "at", kind: "select", label: "Date field", name: "timer-at", options: function () { return ctx.dateFields || []; }, show: function (t) { return t.at !== undefined; }},
+          {key: "offset", label: "Offset (negative: before)", name: "timer-offset", placeholder: "-P1D", show: function (t) { return t.at !== undefined; }},
+          {key: "transition", kind: "select", label: "Take the transition", name: "timer-transition", placeholder: "(none: actions only)",
+            options: function () { return ctx.leaving ? ctx.leaving() : []; }},
+          {key: "when", kind: "cel", label: "Only when (CEL, optional)", name: "timer-when", placeholder: "record.priority == 'high'", width: 9}
+        ],
+        extra: function (t, ip) {
+          return el("div", {class: "xa-timer-actions"}, el("h6", {}, "Actions when the timer fires"), actionsEditor(t, "actions", ip + "/actions", ctx));
+        }}, ctx);
     });
   }
 
@@ -299,6 +343,7 @@
   }
 
   XA.kit = {inputFor: inputFor, markFindings: markFindings, el: el, group: group, multi: multi, setList: setList, setText: setText, jsonArea: jsonArea, input: input,
-    listEditor: listEditor, pairsEditor: pairsEditor, actionsEditor: actionsEditor, approvalsEditor: approvalsEditor,
+    listEditor: listEditor, pairsEditor: pairsEditor, actionsEditor: actionsEditor, approvalsEditor: approvalsEditor, timersEditor: timersEditor,
+    actionChoices: actionChoices,
     withJson: withJson};
 })();

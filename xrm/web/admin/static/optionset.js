@@ -2,7 +2,8 @@
  * description). Saving goes through the metadata plan like an entity (POST /meta/plan with the
  * set as a document, then /meta/apply): every field using the set is replanned, a removed value
  * still held by records is a checked change, and the server's problems (JSON pointers such as
- * /options/1/value) are shown at their inputs. */
+ * /options/1/value) are shown at their inputs. Deleting (DELETE /meta/option-sets/<name>) is
+ * refused while fields use the set: the refusal lists them. */
 (function () {
   "use strict";
   var el = XA.el, K = XA.kit;
@@ -57,6 +58,17 @@
   document.getElementById("xa-review").addEventListener("click", function () {
     if (!doc.options) doc.options = [];
     plan.review();
+  });
+  var deleteBtn = document.getElementById("xa-os-delete");
+  if (deleteBtn) deleteBtn.addEventListener("click", function () {
+    if (!window.confirm("Delete option set " + name + "?")) return;
+    XA.api("DELETE", "/meta/option-sets/" + XA.enc(name)).then(function () {
+      window.location.href = "/admin/option-sets?deleted=" + encodeURIComponent(name);
+    }).catch(function (err) {
+      var used = err.problem && err.problem.usedBy;
+      if (used && used.length) XA.alert("danger", "Could not delete the option set: " + err.problem.detail, used.map(function (f) { return "used by " + f; }));
+      else XA.showError(err, "Could not delete the option set");
+    });
   });
   load();
 })();

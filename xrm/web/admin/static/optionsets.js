@@ -15,6 +15,8 @@
         })),
         el("td", {class: "small"}, s.usedBy.length ? s.usedBy.join(", ") : el("span", {class: "text-muted"}, "no field yet"))));
     });
+    var deleted = /[?&]deleted=([^&]+)/.exec(window.location.search);
+    if (deleted) XA.alert("success", "Option set " + decodeURIComponent(deleted[1]) + " deleted.");
     if (!data.items.length) body.appendChild(el("tr", {}, el("td", {colspan: 4, class: "text-muted"}, "No option set yet.")));
   }).catch(function (err) { XA.showError(err, "Could not load the option sets"); });
 })();

@@ -163,10 +163,8 @@
 
   function load() {
     var rs = name ? XA.api("GET", "/meta/rules/" + XA.enc(name)) : Promise.resolve(null);
-    return Promise.all([rs, XA.api("GET", "/meta/entities"), XA.api("GET", "/admin/roles"), XA.api("GET", "/meta/action-types")]).then(function (res) {
-      state.entities = res[1].items.map(function (e) { return e.name; }).sort();
-      state.roles = res[2].items.map(function (r) { return r.name; }).filter(function (r) { return r !== "Admin"; });
-      state.actionTypes = res[3].items;
+    return Promise.all([rs, K.actionChoices()]).then(function (res) {
+      Object.assign(state, res[1]);
       if (res[0]) {
         state.doc = res[0].document;
         document.getElementById("xa-rs-meta").textContent = res[0].source + " \u00b7 revision " + res[0].revision + " \u00b7 " + XA.fmtDate(res[0].updatedAt);

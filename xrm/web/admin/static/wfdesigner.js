@@ -5,7 +5,7 @@
   "use strict";
   var el = XA.el, FT = XA.fieldTypes;
   var name = XA.page.workflow;
-  var state = {doc: null, original: null, entities: [], fields: [], stateFields: [], options: [], roles: [], actionTypes: [], findings: null};
+  var state = {doc: null, original: null, entities: [], fields: [], stateFields: [], dateFields: [], options: [], roles: [], actionTypes: [], findings: null};
   var header = document.getElementById("xa-wf-header");
   var statesBox = document.getElementById("xa-wf-states");
   var transitionsBox = document.getElementById("xa-wf-transitions");
@@ -15,7 +15,7 @@
   var verifyTimer = null, verifySeq = 0;
 
   function ctx() {
-    return {doc: state.doc, fields: state.fields, roles: state.roles, entities: state.entities, actionTypes: state.actionTypes,
+    return {doc: state.doc, fields: state.fields, dateFields: state.dateFields, roles: state.roles, entities: state.entities, actionTypes: state.actionTypes,
       changed: changed, renameState: renameState};
   }
 
@@ -193,12 +193,13 @@
   /* -- loading ----------------------------------------------------------------------------- */
 
   function loadEntity() {
-    if (!state.doc.entity) { state.fields = []; state.stateFields = []; return Promise.resolve(); }
+    if (!state.doc.entity) { state.fields = []; state.stateFields = []; state.dateFields = []; return Promise.resolve(); }
     return XA.api("GET", "/meta/entities/" + XA.enc(state.doc.entity)).then(function (d) {
       state.definition = d.definition;
       var props = d.definition.properties;
       state.fields = Object.keys(props);
       state.stateFields = state.fields.filter(function (f) { var t = FT.typeOf(props[f]); return t === "choice" || t === "text"; });
+      state.dateFields = state.fields.filter(function (f) { var t = FT.typeOf(props[f]); return t === "date" || t === "datetime"; });
       loadOptions();
     }).catch(function (err) { XA.showError(err, "Could not load entity " + state.doc.entity); });
   }
@@ -211,10 +212,8 @@
 
   function load() {
     var wf = name ? XA.api("GET", "/meta/workflows/" + XA.enc(name)) : Promise.resolve(null);
-    return Promise.all([wf, XA.api("GET", "/meta/entities"), XA.api("GET", "/admin/roles"), XA.api("GET", "/meta/action-types")]).then(function (res) {
-      state.actionTypes = res[3].items;
-      state.entities = res[1].items.map(function (e) { return e.name; }).sort();
-      state.roles = res[2].items.map(function (r) { return r.name; }).filter(function (r) { return r !== "Admin"; });
+    return Promise.all([wf, XA.kit.actionChoices()]).then(function (res) {
+      Object.assign(state, res[1]);
       if (res[0]) {
         state.doc = res[0].document;
         state.original = JSON.parse(JSON.stringify(state.doc));

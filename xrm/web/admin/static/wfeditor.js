@@ -1,6 +1,6 @@
 /* Editors of the workflow designer: one row per state and one card per transition, writing
- * straight into the workflow document. Keys the editors do not show (timers, approvals,
- * renamedFrom...) are kept as they are; every input carries data-ptr, the JSON pointer the
+ * straight into the workflow document (each state's timers in a row under it). Keys the editors
+ * do not show (renamedFrom...) are kept as they are; every input carries data-ptr, the JSON pointer the
  * verifier uses, so findings land at their input. */
 (function () {
   "use strict";
@@ -18,19 +18,6 @@
   function setList(obj, key, list) { if (list && list.length) obj[key] = list; else delete obj[key]; }
   function setText(obj, key, text) { if (text) obj[key] = text; else delete obj[key]; }
   function group(label, input) { return el("div", {class: "form-group form-group-sm"}, el("label", {class: "small"}, label), input); }
-
-  function jsonArea(obj, key, ptr, rows, changed, placeholder) {
-    var area = el("textarea", {class: "form-control input-sm xa-code", rows: rows, spellcheck: "false", dataset: {ptr: ptr},
-      placeholder: placeholder || "", value: obj[key] === undefined ? "" : JSON.stringify(obj[key], null, 2)});
-    area.addEventListener("change", function () {
-      var text = area.value.trim();
-      var box = area.closest(".form-group");
-      box.classList.remove("has-error");
-      if (!text) { delete obj[key]; changed(); return; }
-      try { obj[key] = JSON.parse(text); changed(); } catch (e) { box.classList.add("has-error"); XA.alert("danger", key + " is not valid JSON: " + e.message); }
-    });
-    return area;
-  }
 
   /* The states table. ``ctx``: {doc, fields, changed, renameState(old, new)} */
   function statesEditor(ctx) {
@@ -54,12 +41,23 @@
           function (v) { setList(st, "required", v); ctx.changed(); })),
         el("td", {}, multi(ctx.fields, st.readOnly, {name: "state-readonly", "aria-label": "Read-only in " + s, dataset: {ptr: ptr + "/readOnly"}},
           function (v) { setList(st, "readOnly", v); ctx.changed(); })),
-        el("td", {}, group("timers (JSON)", jsonArea(st, "timers", ptr + "/timers", 2, ctx.changed, '[{"name": "...", "after": "P2D", "transition": "..."}]'))),
         el("td", {}, el("button", {type: "button", class: "btn btn-xs btn-danger", name: "remove-state", "aria-label": "Remove state " + s,
           onclick: function () { delete doc.states[s]; ctx.changed(true); }}, "\u2715")));
+    }).map(function (row, i) {
+      // Under each state's row: its timers (structured, with a JSON view).
+      var s = names[i], ptr = "/states/" + s;
+      var leaving = function () {
+        return (doc.transitions || []).filter(function (t) {
+          return t.name && (t.from === "*" ? !doc.states[s].final : [].concat(t.from || []).indexOf(s) >= 0);
+        }).map(function (t) { return t.name; });
+      };
+      var timerCtx = Object.assign({}, ctx, {leaving: leaving});
+      return [row, el("tr", {class: "xa-state-timers", dataset: {state: s}},
+        el("td", {colspan: 7}, el("div", {class: "xa-timers"}, el("span", {class: "small text-muted"}, "Timers of " + s),
+          XA.kit.timersEditor(doc.states[s], "timers", ptr + "/timers", timerCtx))))];
     });
     return el("table", {class: "table table-condensed", id: "xa-states"},
-      el("thead", {}, el("tr", {}, ["State / label", "Colour", "Initial", "Final", "Required fields", "Read-only fields", "Timers", ""].map(function (h) { return el("th", {}, h); }))),
+      el("thead", {}, el("tr", {}, ["State / label", "Colour", "Initial", "Final", "Required fields", "Read-only fields", ""].map(function (h) { return el("th", {}, h); }))),
       el("tbody", {}, rows));
   }
 

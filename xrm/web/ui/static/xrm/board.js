@@ -1,16 +1,20 @@
-/* The kanban board: one lane per workflow state or choice option. Dragging a card to another
-   lane fires the workflow transition leading there (or patches the choice field); when the
-   server refuses, the guard's message is shown and the card goes back. */
+/* The kanban board: one lane per workflow state or choice option. An entity may have several
+   workflows (one per state field): "Group by" offers each of them, then the plain choice
+   fields. Dragging a card to another lane fires the transition of the board's workflow leading
+   there (or patches the choice field); when the server refuses, the guard's message is shown
+   and the card goes back. */
 (function (xrm) {
   "use strict";
   var el = xrm.el, page = xrm.page, model = page.model, entity = page.entity;
   var fm = xrm.fieldMap(model);
   var root = document.getElementById("xrm-board-page");
-  var wf = model.workflow;
-  var options = [];
-  if (wf) options.push({value: wf.stateField, label: (fm[wf.stateField] ? fm[wf.stateField].label : wf.stateField) + " (workflow)"});
+  var wfs = model.workflows || (model.workflow ? [model.workflow] : []);
+  var options = wfs.map(function (w) {
+    var label = fm[w.stateField] ? fm[w.stateField].label : w.stateField;
+    return {value: w.stateField, label: label + " (" + (wfs.length > 1 ? (w.label || w.name) + " workflow" : "workflow") + ")"};
+  });
   (model.boardFields || []).forEach(function (n) {
-    if (!wf || n !== wf.stateField) options.push({value: n, label: fm[n].label});
+    if (!workflowOf(n)) options.push({value: n, label: fm[n].label});
   });
   var group = page.groupBy && options.some(function (o) { return o.value === page.groupBy; }) ? page.groupBy : (options[0] || {}).value;
   var board = el("div", {class: "xrm-board", id: "xrm-board"});
@@ -27,9 +31,11 @@
     el("a", {class: "btn btn-default btn-sm", href: page.uiBase + "/" + encodeURIComponent(entity) + "/"}, "List"),
     model.rights.create ? el("a", {class: "btn btn-primary btn-sm", href: page.uiBase + "/" + encodeURIComponent(entity) + "/new"}, "New " + model.label) : null), board]);
 
-  function byWorkflow() { return wf && group === wf.stateField; }
+  function workflowOf(field) { return wfs.filter(function (w) { return w.stateField === field; })[0] || null; }
+  function byWorkflow() { return workflowOf(group); }
   function lanes() {
-    if (byWorkflow()) return wf.states.map(function (s) { return {value: s.name, label: s.label, color: s.color}; });
+    var wf = byWorkflow();
+    if (wf) return wf.states.map(function (s) { return {value: s.name, label: s.label, color: s.color}; });
     var f = fm[group];
     return (f.options || []).map(function (o) { return {value: o.value, label: o.label, color: o.color}; })
       .concat([{value: null, label: "(none)"}]);
@@ -83,21 +89,22 @@
     var id = Number(node.dataset.id), from = node.parentNode;
     xrm.alert(null);
     cards.insertBefore(node, cards.firstChild);  // optimistic; put back on refusal
-    var done;
-    if (byWorkflow()) {
+    var done, wf = byWorkflow();
+    if (wf) {
       done = xrm.api("GET", "/data/" + encodeURIComponent(entity) + "/" + id + "/transitions").then(function (r) {
-        var ts = (r.data.transitions || []).filter(function (t) { return t.to === lane.value; });
+        var block = (r.data.workflows || []).filter(function (b) { return b.workflow === wf.name; })[0] || r.data;
+        var ts = (block.transitions || []).filter(function (t) { return t.to === lane.value; });
         var ok = ts.filter(function (t) { return t.available; })[0];
         if (!ok) {
           var reasons = [].concat.apply([], ts.map(function (t) { return (t.reasons || []).map(function (x) { return x.message; }); }));
           throw new xrm.ApiError(409, {detail: ts.length
             ? (ts[0].label || ts[0].name) + " is not possible: " + (reasons.join("; ") || "not allowed")
-            : "No transition leads from " + (r.data.state || "here") + " to " + lane.label});
+            : "No transition leads from " + (block.stateLabel || block.state || "here") + " to " + lane.label});
         }
         if ((ok.requires && ((ok.requires.fields || []).length || ok.requires.comment))) {
           throw new xrm.ApiError(409, {detail: (ok.label || ok.name) + " needs more input: open the record to fire it"});
         }
-        return xrm.api("POST", "/data/" + encodeURIComponent(entity) + "/" + id + "/transitions/" + encodeURIComponent(ok.name), {});
+        return xrm.api("POST", "/data/" + encodeURIComponent(entity) + "/" + id + "/transitions/" + encodeURIComponent(ok.name), {workflow: wf.name});
       });
     } else {
       var body = {};

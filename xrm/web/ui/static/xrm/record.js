@@ -1,6 +1,7 @@
-/* The record page: fields in sections, the workflow's stage bar and transition buttons (with the
-   reason when one is not available), related lists (1:N and N:N) and a timeline of the record's
-   activities and audit history. */
+/* The record page: fields in sections, each workflow's stage bar and transition buttons (with
+   the reason when one is not available; an entity may have several workflows, one per state
+   field), related lists (1:N and N:N) and a timeline of the record's activities and audit
+   history. */
 (function (xrm) {
   "use strict";
   var el = xrm.el, page = xrm.page, model = page.model, entity = page.entity, id = page.recordId;
@@ -10,12 +11,12 @@
   var record = null, etag = null;
 
   var header = el("div", {class: "page-header"});
-  var stagebar = el("div", {class: "xrm-stagebar", id: "xrm-stagebar"});
-  var transitions = el("div", {class: "xrm-transitions", id: "xrm-transitions"});
+  var wfs = model.workflows || (model.workflow ? [model.workflow] : []);
+  var workflowsBox = el("div", {id: "xrm-workflows"});
   var transitionForm = el("div", {id: "xrm-transition-form"});
   var details = el("div", {class: "col-md-8"});
   var side = el("div", {class: "col-md-4"});
-  xrm.append(root, [header, stagebar, transitions, transitionForm, el("div", {class: "row"}, details, side)]);
+  xrm.append(root, [header, workflowsBox, transitionForm, el("div", {class: "row"}, details, side)]);
 
   function renderHeader() {
     var title = model.titleField ? xrm.format(fm[model.titleField], record[model.titleField]) : "";
@@ -55,28 +56,40 @@
       "Created " + xrm.format({type: "datetime"}, record.created_at) + " · updated " + xrm.format({type: "datetime"}, record.updated_at) + " · version " + record.row_version));
   }
 
-  /* Workflow */
+  /* Workflows: one block per workflow (its stage bar and transitions); the first block's bar
+     and buttons keep the ids #xrm-stagebar and #xrm-transitions. */
+  function workflowBlock(w, i) {
+    var bar = el("div", {class: "xrm-stagebar", id: i === 0 ? "xrm-stagebar" : null});
+    var buttons = el("div", {class: "xrm-transitions", id: i === 0 ? "xrm-transitions" : null});
+    var heading = wfs.length > 1 ? el("h5", {class: "xrm-workflow-label"}, (w.label || w.workflow || w.name) + ": ",
+      el("span", {class: "xrm-workflow-state"}, w.stateLabel || w.state || "")) : null;
+    workflowsBox.appendChild(el("div", {class: "xrm-workflow", dataset: {workflow: w.workflow || w.name}}, heading, bar, buttons));
+    return {bar: bar, buttons: buttons};
+  }
   function loadTransitions() {
-    xrm.clear(stagebar); xrm.clear(transitions);
-    if (!model.workflow) return Promise.resolve();
+    xrm.clear(workflowsBox);
+    if (!wfs.length) return Promise.resolve();
     if (!page.endpoints.transitions) {
-      renderStages(model.workflow.states, record[model.workflow.stateField]);
+      wfs.forEach(function (w, i) { renderStages(workflowBlock(w, i).bar, w.states, record[w.stateField]); });
       return Promise.resolve();
     }
     return xrm.api("GET", base + "/transitions").then(function (r) {
-      var wf = r.data;
-      if (!wf || !wf.workflow) return;
-      renderStages(wf.states || [], wf.state);
-      (wf.transitions || []).forEach(function (t) {
-        var reasons = (t.reasons || []).map(function (x) { return x.message; }).join("; ");
-        transitions.appendChild(el("span", {class: "xrm-transition", dataset: {transition: t.name}},
-          el("button", {class: "btn btn-" + (t.available ? "success" : "default"), disabled: !t.available,
-            title: t.available ? "" : reasons, onclick: function () { ask(t); }}, t.label || t.name),
-          !t.available && reasons ? el("span", {class: "xrm-reason"}, reasons) : null));
+      var blocks = r.data && (r.data.workflows || (r.data.workflow ? [r.data] : []));
+      (blocks || []).forEach(function (wf, i) {
+        var block = workflowBlock(wf, i);
+        renderStages(block.bar, wf.states || [], wf.state);
+        (wf.transitions || []).forEach(function (t) {
+          var reasons = (t.reasons || []).map(function (x) { return x.message; }).join("; ");
+          t = Object.assign({workflow: wf.workflow}, t);
+          block.buttons.appendChild(el("span", {class: "xrm-transition", dataset: {transition: t.name}},
+            el("button", {class: "btn btn-" + (t.available ? "success" : "default"), disabled: !t.available,
+              title: t.available ? "" : reasons, onclick: function () { ask(t); }}, t.label || t.name),
+            !t.available && reasons ? el("span", {class: "xrm-reason"}, reasons) : null));
+        });
       });
     }).catch(function (err) { if (err.status !== 404) xrm.alert(err.message); });
   }
-  function renderStages(states, current) {
+  function renderStages(stagebar, states, current) {
     var seen = true;
     xrm.clear(stagebar);
     states.forEach(function (s) {
@@ -111,6 +124,7 @@
   }
   function fire(t, body) {
     xrm.alert(null);
+    if (t.workflow) body = Object.assign({workflow: t.workflow}, body);
     return xrm.api("POST", base + "/transitions/" + encodeURIComponent(t.name), body, etag ? {"If-Match": etag} : {}).then(function () {
       xrm.clear(transitionForm);
       xrm.toast((t.label || t.name) + " done");
