@@ -71,10 +71,13 @@ def history(
     ).all()
     out = []
     for r in rows:
-        changes = {k: v for k, v in json.loads(r.changes).items() if k not in hidden}
+        stored = json.loads(r.changes)
+        changes = {k: v for k, v in stored.items() if k not in hidden}
         # Workflow notes (a transition's name and comment, an approval) are kept with the
         # changes under "$" keys and shown beside them.
         notes = {k[1:]: changes.pop(k) for k in [k for k in changes if k.startswith("$")]}
+        if r.action == "update" and not changes and not notes and len(stored) > 0:
+            continue  # it changed only fields the reader may not see: not even that it happened
         entry = {
             "id": r.id,
             "action": r.action,

@@ -72,7 +72,7 @@ class _NoRules:
     def before_create(self, *args, **kwargs) -> None:
         pass
 
-    before_update = after_write = after_delete = after_restore = before_create
+    before_update = after_write = after_delete = after_restore = state_move = before_create
 
 
 class RecordService:
@@ -468,6 +468,22 @@ class RecordService:
             full_before = dict(stored_record)
         else:
             full_before = reading.record_of(conn, snap, ce, stored, None)  # the audit compares all
+        if workflow is None and self.workflows is not None:
+            # A client writing a state field asks for the transition that leads there: it is
+            # fired, with its roles, guard, approvals and required fields (writestep.state_move).
+            move = self.rules.state_move(conn, snap, ce, full_before, data)
+            if move is not None:
+                return self.workflows.fire_for_write(
+                    conn,
+                    actor,
+                    entity,
+                    record_id,
+                    move,
+                    data,
+                    if_match=expected_version,
+                    access=access,
+                    lenient=lenient,
+                )
         before = (
             reading.record_of(conn, snap, ce, stored, access)
             if ce.associations
