@@ -87,7 +87,13 @@ def history(
         }
         if notes.get("workflow"):
             note = notes["workflow"]
-            entry["transition" if "name" in note else "automation"] = note
+            # What wrote it: a transition, a roll-up, a workflow's state mapping or an
+            # automation (a timer's or a rule's setFields).
+            kind = next((k for k in ("rollup", "stateMapping") if k in note), None)
+            if kind is not None:
+                entry[kind] = note[kind]
+            else:
+                entry["transition" if "name" in note else "automation"] = note
         if notes.get("approval"):
             entry["approval"] = notes["approval"]
         out.append(entry)

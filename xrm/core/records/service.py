@@ -26,7 +26,6 @@ API and a form's save run the same steps. Deleting moves records to the recycle 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,7 +40,7 @@ from ..security.access import Access, AccessDenied
 from ..security.accesscache import AccessCache
 from ..tables import audit as audit_table
 from ..tables import outbox as outbox_table
-from . import audit, checks, links, outbox, reading, recyclebin, rows
+from . import audit, checks, journal, links, reading, recyclebin, rows
 from .autonumber import generate
 from .batch import NewRecord, insert_records
 from .errors import (
@@ -861,37 +860,7 @@ class RecordService:
         after: dict | None,
         extra: dict | None = None,
     ) -> None:
-        fields = [*ce.fields]
-        changes = audit.diff(before, after, fields) if action in ("create", "update") else {}
-        if ce.definition.audit:
-            note = (extra or {}).get("workflow")
-            audit.write(
-                conn,
-                actor,
-                ce.name,
-                record_id,
-                action,
-                {**changes, "$workflow": note} if note else changes,
-            )
-        version = (after or {}).get("row_version")
-        key = f"{ce.name}:{record_id}:{action}:{version if version is not None else uuid.uuid4()}"
-        payload = {
-            "entity": ce.name,
-            "id": record_id,
-            "action": action,
-            "record": after,
-            "changes": changes,
-            "actor": actor.username,
-            **(extra or {}),
-        }
-        outbox.enqueue(
-            conn,
-            f"record.{action}d",
-            key,
-            payload,
-            ce.name,
-            record_id,
-        )
+        journal.record_write(conn, actor, ce, action, record_id, before, after, extra)
 
     def _visible(self, access: Access, ce: CompiledEntity, record: dict) -> dict:
         hidden = access.hidden(ce.name)
