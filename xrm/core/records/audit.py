@@ -100,7 +100,25 @@ def history(
     return out
 
 
-def purge_older_than(conn: sa.Connection, days: int) -> int:
-    """Retention: delete audit entries older than ``days`` days. Returns how many."""
-    cutoff = utcnow() - dt.timedelta(days=days)
+def purge_older_than(conn: sa.Connection, days: int, now: dt.datetime | None = None) -> int:
+    """Retention: delete audit entries older than ``days`` days (before ``now``, naive UTC;
+    default: the current time). Returns how many."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=days)
     return conn.execute(audit.delete().where(audit.c.at < cutoff)).rowcount
+
+
+#: Seconds between two runs of the retention job.
+RETENTION_EVERY_SECONDS = 3600
+
+
+def register_retention(jobs: Any, days: int) -> None:
+    """The periodic job ``audit.retention`` on ``jobs`` (a :class:`xrm.core.jobs.JobRegistry`):
+    hourly, it deletes the audit entries older than ``days`` days."""
+
+    @jobs.periodic("audit.retention", every_seconds=RETENTION_EVERY_SECONDS)
+    def _retention(ctx, job):
+        now = ctx.now.astimezone(dt.UTC).replace(tzinfo=None) if ctx.now.tzinfo else ctx.now
+        with ctx.engine.begin() as conn:
+            deleted = purge_older_than(conn, days, now)
+        ctx.step(f"deleted {deleted} audit entries older than {days} days")
+        return {"deleted": deleted, "days": days}
