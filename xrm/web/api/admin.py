@@ -144,8 +144,13 @@ def admin_set_grants(role: str, entity: str):
         raise BadRequest(f"'actions' is a list of {', '.join(ENTITY_ACTIONS)}")
     p = current_app.extensions["xrm"]
     with p.engine.begin() as conn:
-        p.registry.snapshot(conn).entity(entity)
+        ce = p.registry.snapshot(conn).entity(entity)
         _existing_role(role)
+        if scope in ("own", "team") and ce.definition.ownership != "user":
+            raise BadRequest(
+                f"{entity} is owned by the organisation (its records have no owner): "
+                f"a {scope!r} scope would hide every record; give 'all'"
+            )
         grants.revoke(conn, role, entity, [a for a in ENTITY_ACTIONS if a not in actions])
         grants.grant(conn, role, entity, actions)
         grants.set_scope(conn, role, entity, scope)
