@@ -433,38 +433,66 @@ def validate_columns(ce: Any, rows: Sequence[Mapping[str, Any]], lenient: bool) 
     one): the caller validates that row alone, which gives its problems, record by record."""
     writable, required = _columns_of(ce)
     count = len(rows)
-    given: list[dict | None] = [{} for _ in range(count)]
+    bad = [False] * count
     present = set().union(*rows)
+    names, columns = [], []
     for name in sorted(present, key=_position(ce)):
         found = writable.get(name)
-        where = [n for n, row in enumerate(rows) if name in row]
         if found is None:
-            for n in where:
-                given[n] = None
+            for n, row in enumerate(rows):
+                if name in row:
+                    bad[n] = True
             continue
         spec, association, check_column = found
-        raw = [rows[n][name] for n in where]
-        if None in raw or (association and [] in raw):
+        # The column, aligned with the rows (_ABSENT where a row does not give the field).
+        column = [row.get(name, _ABSENT) for row in rows]
+        where = None
+        if _ABSENT in column or None in column or (association and [] in column):
             empty = [] if association else None
-            for n, value in zip(where, raw, strict=True):
+            where = []
+            for n, value in enumerate(column):
+                if value is _ABSENT:
+                    continue
                 if value is None or (association and value == []):
-                    if spec.required:
-                        given[n] = None
-                    elif (values := given[n]) is not None:
-                        values[name] = empty
-            kept = [(n, v) for n, v in zip(where, raw, strict=True) if v is not None and v != []]
-            where, raw = [n for n, _ in kept], [v for _, v in kept]
-        converted, refused = check_column(raw, lenient)
-        for i in refused:
-            given[where[i]] = None
-        for n, value in zip(where, converted, strict=True):
-            if (values := given[n]) is not None:
-                values[name] = value
+                    column[n] = empty
+                    bad[n] = bad[n] or spec.required
+                else:
+                    where.append(n)
+            given = [column[n] for n in where]
+        else:
+            given = column
+        converted, refused = check_column(given, lenient)
+        if where is None:
+            column = converted
+            for n in refused:
+                bad[n] = True
+        else:
+            for n, value in zip(where, converted, strict=True):
+                column[n] = value
+            for i in refused:
+                bad[where[i]] = True
+        names.append(name)
+        columns.append(column)
     for name in required:
         for n, row in enumerate(rows):
             if name not in row:
-                given[n] = None
-    return given
+                bad[n] = True
+    if not columns:
+        return [None if b else {} for b in bad]
+    out: list[dict | None] = []
+    append = out.append
+    for values, refused_row in zip(zip(*columns, strict=True), bad, strict=True):
+        if refused_row:
+            append(None)
+        elif _ABSENT in values:
+            append({k: v for k, v in zip(names, values, strict=True) if v is not _ABSENT})
+        else:
+            append(dict(zip(names, values, strict=True)))
+    return out
+
+
+#: A field a row does not give.
+_ABSENT = object()
 
 
 #: compiled entity -> (field -> (spec, association, column checker), required input fields)

@@ -27,18 +27,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
-from operator import methodcaller
+from operator import attrgetter, methodcaller
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
 from ...metadata.compiler import CompiledEntity
+from ...metadata.fieldtypes.scalars import _dump_date, _dump_datetime
 from ..context import Actor
 from ..tables import audit as audit_table
 from ..tables import outbox as outbox_table
 from . import rows
-from .inserts import binder, prepared
+from .inserts import bind_column, binder, prepared
 
 #: The JSON of audit changes and outbox payloads (``json.dumps(value, default=str)``'s value,
 #: compact): orjson, a tenth of the standard C encoder's time, which was a quarter of an
@@ -108,7 +109,7 @@ def insert_records(
     dumped = rows.dumper(ce)({"id": 0, **system})
     shown = [ids]
     for fname, show in layout.shown:
-        shown.append(_convert(show, stored[fname]))
+        shown.append(bind_column(show, stored[fname]))
     shown.extend(repeat(dumped[k]) for k in system)
     shown.append(owners)
     shown.extend([links.get((fname, rid), []) for rid in ids] for fname in layout.links)
@@ -213,7 +214,7 @@ class _Layout:
                 values = stored[fname]
                 if part is not None:
                     values = [None if v is None else v[part] for v in values]
-                columns.append(_convert(bind, values))
+                columns.append(bind_column(bind, values))
         return list(zip(*columns, strict=False))  # system columns repeat
 
     def write_audit(self, conn, entity: str, action: str, actor: Actor, now, ids, changes) -> None:
@@ -246,16 +247,6 @@ def _zipped(order: Sequence[str], columns: dict[str, list], constant: dict[str, 
     )
 
 
-def _convert(convert, values: list) -> list:
-    """``convert`` applied to the values that are not None (all of them at C speed when no
-    value is None); no ``convert``: the values as they are."""
-    if convert is None:
-        return values
-    if None in values:
-        return [None if v is None else convert(v) for v in values]
-    return list(map(convert, values))
-
-
 #: (table, dialect) -> _Layout. Weak: a table belongs to one metadata snapshot.
 _LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -284,8 +275,36 @@ def _shown_as_stored(cf) -> bool:
 
 
 def _shower(cf):
+    """The field's JSON form of a stored value, with a ``column`` form for a whole column of
+    dates or naive date-times (:func:`.inserts.bind_column`): what ``dump`` gives them."""
     dump, spec = cf.type.dump, cf.spec
-    return lambda value: dump(spec, value)
+
+    def show(value):
+        return dump(spec, value)
+
+    if dump is _dump_date:
+        show.column = _iso_date_column
+    elif dump is _dump_datetime:
+        show.column = _iso_datetime_column
+    return show
+
+
+def _iso_date_column(values: list) -> list | None:
+    if set(map(type, values)) == {dt.date}:
+        return list(map(dt.date.isoformat, values))
+    return None
+
+
+def _iso_datetime_column(values: list) -> list | None:
+    if set(map(type, values)) == {dt.datetime} and not any(map(_tzinfo, values)):
+        return [
+            v.isoformat(timespec="microseconds" if v.microsecond else "seconds") + "Z"
+            for v in values
+        ]
+    return None
+
+
+_tzinfo = attrgetter("tzinfo")
 
 
 def _links(

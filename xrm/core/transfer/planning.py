@@ -93,9 +93,10 @@ class RowPlanner:
     def plan(self, batch: Sequence[tuple[int, list[Any]]]) -> list[RowPlan]:
         plans = self._read_all(batch)
         self._match(plans)
+        may = {a: self.access.can(self.ce.name, a) for a in ("create", "update")}
         for p in plans:
             if not p.errors:
-                self._validate(p)
+                self._validate(p, may)
         # New records are checked by the record service as it creates them (create_many).
         self._check_references([p for p in plans if not p.errors and p.action == "update"])
         self._check_unique([p for p in plans if not p.errors and p.action == "update"])
@@ -120,7 +121,10 @@ class RowPlanner:
     def _read_columns(self, batch, odd: set[int], plans: list[RowPlan]) -> list[RowPlan]:
         rows = [cells for n, (_, cells) in enumerate(batch) if n not in odd]
         mine = [p for n, p in enumerate(plans) if n not in odd]
-        keep = self.options.empty_cells is EmptyCells.KEEP
+        # An empty cell is None (it clears the field of a record found by the key), or not
+        # given when empty cells are kept - and on every row when there is no key: all of
+        # them create, and an empty cell is "not given" on a new record.
+        keep = self.options.empty_cells is EmptyCells.KEEP or not self.columns.key
         names, columns = [], []
         for i, name, spec, plain, verbatim in self.specs:
             cells = list(map(itemgetter(i), rows))
@@ -299,10 +303,10 @@ class RowPlanner:
                     out.setdefault((f, source), []).append(linked)
         return out
 
-    def _validate(self, p: RowPlan) -> None:
+    def _validate(self, p: RowPlan, may: dict[str, bool]) -> None:
         ce, access = self.ce, self.access
         action = "update" if p.action == "update" else "create"
-        if not access.can(ce.name, action):
+        if not may[action]:
             self._error(p, f"{access.actor.username} may not {action} {ce.name} records")
             return
         if action == "create":
