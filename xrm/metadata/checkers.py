@@ -21,7 +21,7 @@ import datetime as dt
 import math
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from operator import attrgetter, itemgetter
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
 from .fieldtypes.relations import MAX_ID
@@ -445,7 +445,7 @@ def validate_columns(ce: Any, rows: Sequence[Mapping[str, Any]], lenient: bool) 
             continue
         spec, association, check_column = found
         # The column, aligned with the rows (_ABSENT where a row does not give the field).
-        column = [row.get(name, _ABSENT) for row in rows]
+        column = list(map(methodcaller("get", name, _ABSENT), rows))
         where = None
         if _ABSENT in column or None in column or (association and [] in column):
             empty = [] if association else None

@@ -400,12 +400,14 @@ class RecordService:
                     None if given is None or not barred.isdisjoint(data) else given
                     for given, data in zip(checked, rows, strict=True)
                 ]
-        defaults = ce.defaults
+        defaults = ce.defaults if ce.defaults() else None
         for i, given in enumerate(checked):
             if given is not None:
-                values = defaults()
-                values.update(given)
-                prepared[i] = values
+                if defaults is None:
+                    prepared[i] = given  # a dict of its own: no default to start from
+                else:
+                    prepared[i] = values = defaults()
+                    values.update(given)
                 continue
             try:
                 prepared[i] = self._prepare_create(

@@ -251,13 +251,21 @@ def _collector_paused() -> Iterator[None]:
 
 def _batches(rows, size: int) -> Iterator[list[tuple[int, list[Any]]]]:
     """Non-blank rows, ``size`` at a time."""
-    nonblank = ((n, cells) for n, cells in rows if not _blank(cells))
-    while batch := list(itertools.islice(nonblank, size)):
+    batch: list[tuple[int, list[Any]]] = []
+    while chunk := list(itertools.islice(rows, size - len(batch))):
+        try:  # CSV: all text, checked at C speed
+            batch += [(n, cells) for n, cells in chunk if "".join(cells).strip()]
+        except TypeError:
+            batch += [(n, cells) for n, cells in chunk if not _blank(cells)]
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
         yield batch
 
 
 def _blank(cells: list[Any]) -> bool:
     try:
-        return not "".join(cells).strip()  # CSV: all text, checked at C speed
+        return not "".join(cells).strip()
     except TypeError:
         return all(is_empty(c) for c in cells)
