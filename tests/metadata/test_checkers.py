@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from xrm.metadata.checkers import field_checker
+from xrm.metadata.checkers import column_checker, field_checker, validate_columns
 from xrm.metadata.compiler import CompiledEntity
 from xrm.metadata.fieldtypes import FIELD_TYPES, FieldValueError, nullable
 from xrm.metadata.model import parse_definition, parse_field
@@ -197,3 +197,79 @@ def test_a_compiled_entity_validates_with_the_checkers_and_the_types_messages():
         "Age must be at least 0",
         "Born '2024-02-30' is not a date (YYYY-MM-DD)",
     ]
+
+
+# -- whole columns ------------------------------------------------------------------------------
+
+#: Columns as an import or a bulk create gives them: mostly one kind of value, sometimes mixed.
+COLUMNS = st.one_of(
+    st.lists(VALUES, min_size=1, max_size=6),
+    st.lists(TEXTS, min_size=1, max_size=6),
+    st.lists(st.integers(min_value=-10, max_value=2**33), min_size=1, max_size=6),
+    st.lists(
+        st.sampled_from(["1", "5", "007", "2024-02-29", "2024-05-01T10:00:00", "open", "true"]),
+        min_size=1,
+        max_size=6,
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("ftype", "prop"), SPECS, ids=[f"{t}-{i}" for i, (t, _) in enumerate(SPECS)]
+)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=COLUMNS, lenient=st.booleans())
+def test_a_column_checker_gives_what_the_field_checker_gives_for_each_value(
+    ftype, prop, values, lenient
+):
+    s = spec(ftype, **dict(prop))
+    check = field_checker(s, FIELD_TYPES[ftype].coerce)
+    converted, refused = column_checker(s, check)(list(values), lenient)
+    expected = [outcome(check, v, lenient) for v in values]
+    assert refused == [n for n, (kind, _) in enumerate(expected) if kind != "accepted"]
+    for n, (kind, result) in enumerate(expected):
+        if kind == "accepted" and not (isinstance(values[n], float) and values[n] != values[n]):
+            assert (type(converted[n]), converted[n]) == result
+
+
+ENTITY = CompiledEntity(
+    parse_definition(
+        {
+            "x-xrm": {"name": "crm.t"},
+            "required": ["name", "stage"],
+            "properties": {
+                "name": {"type": "string", "maxLength": 5},
+                "stage": {"type": "string", "enum": ["open", "won"], "default": "open"},
+                "age": {"type": "integer", "minimum": 0},
+                "born": {"type": "string", "format": "date"},
+                "tags": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}},
+                "code": {"type": "string", "readOnly": True},
+            },
+        }
+    )
+)
+ROWS = st.lists(
+    st.dictionaries(
+        st.sampled_from(["name", "stage", "age", "born", "tags", "code", "id", "nope"]),
+        st.one_of(
+            st.sampled_from(["Ada", "Adalbert", "open", "won", "7", "-1", "2024-01-02", "", None]),
+            st.sampled_from([[], ["a"], ["c"], 3, -2, True]),
+        ),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=ROWS, lenient=st.booleans())
+def test_columns_validate_as_the_entity_validates_each_record(rows, lenient):
+    checked = validate_columns(ENTITY, rows, lenient)
+    for row, given_values in zip(rows, checked, strict=True):
+        values, problems = ENTITY.validate(row, lenient=lenient)
+        if problems:
+            assert given_values is None
+        elif set(row) <= {"name", "stage", "age", "born", "tags"}:
+            assert given_values == values
+        else:
+            assert given_values is None  # a system field: the record is validated alone

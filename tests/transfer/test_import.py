@@ -133,6 +133,36 @@ def test_a_row_with_more_cells_than_the_header_is_bad(crm):
     assert errors(report) == [(2, None, "the row has 3 cells but the header only 2")]
 
 
+@pytest.mark.parametrize("empty_cells", ["null", "keep"])
+def test_rows_of_the_headers_width_read_as_shorter_rows_do(crm, empty_cells):
+    # Rows of the header's width are read column by column; a row with fewer cells (its
+    # trailing empty cells left out, as some writers do) alone. Both give the same values and
+    # the same problems.
+    rows = [
+        ("Ann", " 42 ", "10 EUR", "lead", "Paying customer"),
+        ("Bob", "abc", "ten euros", "lead", "   "),
+        ("", "7", "", "", ""),
+        ("Cy", "", "  ", "nope", "x"),
+        ("Di", "151", "EUR 3", "lost", "  spaced  "),
+    ]
+    header = "name,age,budget,status,notes,prefs"
+    full = csv_text(header, *(",".join(r) + "," for r in rows))
+    short = csv_text(header, *(",".join(r) for r in rows))
+    reports = [crm.import_(text, dry_run=True, empty_cells=empty_cells) for text in (full, short)]
+    assert errors(reports[0]) == errors(reports[1])
+    assert {(row, field) for row, field, _ in errors(reports[0])} == {
+        (3, "budget"),  # the reading refuses the row: its age is not looked at
+        (4, "name"),
+        (5, "status"),
+        (6, "age"),
+    }
+    assert reports[0].created == reports[1].created == 1
+    for text in (full, short):
+        assert crm.import_(text, empty_cells=empty_cells, mode="skip_bad_rows").created == 1
+    made = crm.all("crm.contact")
+    assert [(c["name"], c["age"], c["notes"]) for c in made] == [("Ann", 42, "Paying customer")] * 2
+
+
 def test_text_that_no_field_type_reads_is_a_bad_row_naming_the_field(crm):
     report = crm.import_(csv_text("name,budget,about", "Ann,ten euros,crm.account"), dry_run=True)
     assert errors(report) == [

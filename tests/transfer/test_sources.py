@@ -59,6 +59,19 @@ def test_text_that_is_not_utf8_is_refused_naming_the_row():
         rows(table)
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_utf8_lines_after_the_header_are_read_and_a_bad_byte_is_refused_in_its_row(bom):
+    text = "name,city\nAnn,Köln\r\nBéa,Zürich\rCy,東京\n"
+    assert rows(read_csv(bom + text.encode())) == [
+        (2, ["Ann", "Köln"]),
+        (3, ["Béa", "Zürich"]),
+        (4, ["Cy", "東京"]),
+    ]
+    table = read_csv(bom + text.encode() + b"Dee,M\xfcnchen\n")
+    with pytest.raises(ImportFileError, match=r"row 5: the file is not utf-8 text .*xfc"):
+        rows(table)
+
+
 def test_another_encoding_can_be_named():
     table = read_csv("name\nJosé\n".encode("cp1252"), encoding="cp1252")
     assert rows(table) == [(2, ["José"])]

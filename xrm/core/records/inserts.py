@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from collections.abc import Callable, Sequence
+from operator import attrgetter, methodcaller
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,12 +82,36 @@ def binder(column: sa.Column, dialect: sa.Dialect) -> Callable[[Any], Any] | Non
     return process
 
 
+def bind_column(convert: Callable[[Any], Any] | None, values: list) -> list:
+    """``convert`` (a :func:`binder`) applied to each value that is not None; a whole column
+    of one kind at C speed where the binder says how (its ``column``)."""
+    if convert is None:
+        return values
+    if None in values:
+        return [None if v is None else convert(v) for v in values]
+    column = getattr(convert, "column", None)
+    if column is not None and (out := column(values)) is not None:
+        return out
+    return list(map(convert, values))
+
+
+_naive = attrgetter("tzinfo")
+
+
 def _iso_datetime(process):
     def convert(value: Any) -> Any:
         if value.__class__ is dt.datetime and value.tzinfo is None:
             return value.isoformat(" ", "microseconds")
         return process(value)
 
+    iso = methodcaller("isoformat", " ", "microseconds")
+
+    def column(values: list) -> list | None:
+        if set(map(type, values)) == {dt.datetime} and not any(map(_naive, values)):
+            return list(map(iso, values))
+        return None
+
+    convert.column = column
     return convert
 
 
@@ -96,6 +121,12 @@ def _iso_date(process):
             return value.isoformat()
         return process(value)
 
+    def column(values: list) -> list | None:
+        if set(map(type, values)) == {dt.date}:
+            return list(map(dt.date.isoformat, values))
+        return None
+
+    convert.column = column
     return convert
 
 
@@ -104,6 +135,10 @@ def _plain_bool(process):
     def convert(value: Any) -> Any:
         return int(value) if value.__class__ is bool else process(value)
 
+    def column(values: list) -> list | None:
+        return list(map(int, values)) if set(map(type, values)) == {bool} else None
+
+    convert.column = column
     return convert
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ...metadata.checkers import validate_columns
 from ...metadata.compiler import CompiledEntity, MetadataSnapshot
 from ...metadata.registry import MetadataRegistry
 from ...metadata.store import utcnow
@@ -247,15 +248,10 @@ class RecordService:
         snap = self.registry.snapshot(conn)
         ce = snap.entity(entity)
         results: list[Any] = [None] * len(rows)
-        prepared: dict[int, dict[str, Any]] = {}
         rules = self._rules_apply(conn, snap, ce)
-        for i, data in enumerate(rows):
-            try:
-                prepared[i] = self._prepare_create(
-                    conn, actor, access, snap, ce, data, lenient, rules=rules
-                )
-            except RecordError as exc:
-                results[i] = exc
+        prepared = self._prepare_creates(
+            conn, actor, access, snap, ce, rows, lenient, rules, results
+        )
         self._check_relations(conn, snap, ce, prepared, results, names, seen)
         if dry_run:
             for i, values in prepared.items():
@@ -370,6 +366,55 @@ class RecordService:
         if rules:
             self.rules.before_create(conn, snap, ce, actor, values, data.keys())
         return values
+
+    def _prepare_creates(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        access: Access,
+        snap: MetadataSnapshot,
+        ce: CompiledEntity,
+        rows: Sequence[Mapping[str, Any]],
+        lenient: bool,
+        rules: bool,
+        results: list[Any],
+    ) -> dict[int, dict[str, Any]]:
+        """:meth:`_prepare_create` for each row of a batch: row index -> values to write; a
+        refused row gets its :class:`RecordError` in ``results``.
+
+        When no workflow or rule set concerns the entity and it has no system-maintained
+        fields, the batch's values are first checked column by column
+        (:func:`~xrm.metadata.checkers.validate_columns`: the same conversions, with C loops
+        over each field's column); a row that passes it and writes no field the actor may not
+        write gets the defaults and its values - what :meth:`_prepare_create` gives it. Every
+        other row (a problem, a barred field, anything unusual) goes through
+        :meth:`_prepare_create`, which refuses it with its exact problems."""
+        prepared: dict[int, dict[str, Any]] = {}
+        checked: list[dict[str, Any] | None] = [None] * len(rows)
+        if not rules and not ce.maintained and len(rows) > 1:
+            checked = validate_columns(ce, rows, lenient)
+            barred = access.readonly(ce.name) | access.hidden(ce.name)  # as check_field_rights
+            if barred:
+                checked = [
+                    None if given is None or not barred.isdisjoint(data) else given
+                    for given, data in zip(checked, rows, strict=True)
+                ]
+        defaults = ce.defaults if ce.defaults() else None
+        for i, given in enumerate(checked):
+            if given is not None:
+                if defaults is None:
+                    prepared[i] = given  # a dict of its own: no default to start from
+                else:
+                    prepared[i] = values = defaults()
+                    values.update(given)
+                continue
+            try:
+                prepared[i] = self._prepare_create(
+                    conn, actor, access, snap, ce, rows[i], lenient, rules=rules
+                )
+            except RecordError as exc:
+                results[i] = exc
+        return prepared
 
     def _rules_apply(self, conn: sa.Connection, snap: MetadataSnapshot, ce: CompiledEntity) -> bool:
         """Whether the workflow and rules step can do anything for records of ``ce``: some

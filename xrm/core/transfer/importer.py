@@ -97,7 +97,7 @@ class _ImportRun:
                     writing = savepoint is not None and savepoint.is_active
                     self._write(plans, dry_run=not writing)
                 all_or_nothing = options.mode is ImportMode.ALL_OR_NOTHING
-                if writing and all_or_nothing and any(not p.ok for p in plans):
+                if writing and all_or_nothing and any(p.errors for p in plans):
                     savepoint.rollback()
                 self._count(plans)
         except BaseException:
@@ -113,7 +113,7 @@ class _ImportRun:
         report = self.report
         report.rows += len(plans)
         for p in plans:
-            if p.ok:
+            if not p.errors:
                 setattr(report, _COUNTERS[p.action], getattr(report, _COUNTERS[p.action]) + 1)
             else:
                 report.skipped += 1
@@ -124,14 +124,14 @@ class _ImportRun:
     def _write(self, plans: list[RowPlan], dry_run: bool) -> None:
         """Create and update the records of the good rows (``dry_run``: only check the new
         ones). An all-or-nothing import stops writing at the first bad row."""
-        if self.options.mode is ImportMode.ALL_OR_NOTHING and any(not p.ok for p in plans):
+        if self.options.mode is ImportMode.ALL_OR_NOTHING and any(p.errors for p in plans):
             dry_run = True  # nothing of this import will stand
-        creates = [p for p in plans if p.ok and p.action == "create"]
+        creates = [p for p in plans if not p.errors and p.action == "create"]
         if creates:
             self._create(creates, dry_run)
         if dry_run:
             return
-        updates = [p for p in plans if p.ok and p.action == "update"]
+        updates = [p for p in plans if not p.errors and p.action == "update"]
         if updates and not self._update_many(updates):
             for p in updates:
                 self._guarded(p, self._update)
@@ -251,13 +251,21 @@ def _collector_paused() -> Iterator[None]:
 
 def _batches(rows, size: int) -> Iterator[list[tuple[int, list[Any]]]]:
     """Non-blank rows, ``size`` at a time."""
-    nonblank = ((n, cells) for n, cells in rows if not _blank(cells))
-    while batch := list(itertools.islice(nonblank, size)):
+    batch: list[tuple[int, list[Any]]] = []
+    while chunk := list(itertools.islice(rows, size - len(batch))):
+        try:  # CSV: all text, checked at C speed
+            batch += [(n, cells) for n, cells in chunk if "".join(cells).strip()]
+        except TypeError:
+            batch += [(n, cells) for n, cells in chunk if not _blank(cells)]
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
         yield batch
 
 
 def _blank(cells: list[Any]) -> bool:
     try:
-        return not "".join(cells).strip()  # CSV: all text, checked at C speed
+        return not "".join(cells).strip()
     except TypeError:
         return all(is_empty(c) for c in cells)

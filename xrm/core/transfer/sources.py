@@ -185,15 +185,30 @@ def _text_lines(source: Source, encoding: str) -> tuple[Iterator[str], Callable[
 
 def _decode(binary: IO[bytes], encoding: str) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder(encoding)()
+    # UTF-8 never has a line break byte inside a character, so once the decoder holds nothing
+    # back (the byte-order mark is behind it) each line decodes on its own: ``bytes.decode``,
+    # five times cheaper than the incremental decoder's Python-level call.
+    linewise = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
     for raw in binary:
         # Split at a lone CR too (old Mac files), as a text stream with newline="" does.
         parts = CR_SPLIT.findall(raw) if b"\r" in raw[:-2] else (raw,)
         for part in parts:
             if part:
                 yield decoder.decode(part)
-    tail = decoder.decode(b"", final=True)
-    if tail:
-        yield tail
+        if linewise and not decoder.getstate()[0]:
+            break
+    else:
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail
+        return
+    for raw in binary:
+        if b"\r" in raw[:-2]:
+            for part in CR_SPLIT.findall(raw):
+                if part:
+                    yield part.decode("utf-8")
+        else:
+            yield raw.decode("utf-8")
 
 
 # -- XLSX -----------------------------------------------------------------------------------------
