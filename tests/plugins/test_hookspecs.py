@@ -577,8 +577,12 @@ def test_hook_xrm_workflows(make_app):
     with p.engine.begin() as conn:
         rec = p.records.create(conn, actor, "shop.order", {"title": "pen", "status": "open"})
         assert rec["status"] == "open"
+        # The plugin's workflow is enforced: writing the state fires its transition...
+        shipped = p.records.update(conn, actor, "shop.order", rec["id"], {"status": "shipped"})
+        assert shipped["status"] == "shipped"
+        # ...and no transition leaves the final state.
         with pytest.raises(Exception) as exc:
-            p.records.update(conn, actor, "shop.order", rec["id"], {"status": "shipped"})
+            p.records.update(conn, actor, "shop.order", rec["id"], {"status": "open"})
     assert "only by a transition" in exc.value.problems[0]["message"]
 
 
