@@ -13,11 +13,11 @@ import math
 import time
 
 from flask import Blueprint, request, session
-from flask_jwt_extended import decode_token
 from limits import parse
 from werkzeug.exceptions import TooManyRequests
 
 from ..core.security.tokens import PREFIX
+from .auth import verified_token
 
 
 def _caller_key() -> str:
@@ -27,7 +27,7 @@ def _caller_key() -> str:
         if token.startswith(PREFIX):
             return "token:" + token[len(PREFIX) :].split("_", 1)[0]
         try:
-            return "user:" + str(decode_token(token)["sub"])
+            return "user:" + str(verified_token(token)[1]["sub"])
         except Exception:
             return "bad:" + hashlib.sha256(token.encode()).hexdigest()[:16]
     if session.get("_user_id"):
