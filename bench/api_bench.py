@@ -1052,7 +1052,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.api_bench", description=__doc__.split("\n")[0]
     )
     ap.add_argument("--rows", type=int, default=100_000, help="preloaded rows (default 100,000)")
-    ap.add_argument("--iterations", type=int, default=300, help="timed requests per scenario")
+    ap.add_argument(
+        "--iterations", type=int, help="timed requests per scenario (default 300, --quick 40)"
+    )
     ap.add_argument("--warmup", type=int, default=30, help="untimed requests per scenario")
     ap.add_argument("--bulk-iterations", type=int, default=5, help="timed bulk requests")
     ap.add_argument(
@@ -1088,15 +1090,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     settings = Settings(
         args.rows,
-        args.iterations,
+        args.iterations or 300,
         args.warmup,
         args.bulk_iterations,
         args.import_rows,
         profile=args.profile,
     )
     if args.quick:
-        iterations = 40 if args.iterations == ap.get_default("iterations") else args.iterations
-        settings = Settings(10_000, iterations, 10, 1, 10_000, bulk_warmup=0, profile=args.profile)
+        settings = Settings(
+            10_000, args.iterations or 40, 10, 1, 10_000, bulk_warmup=0, profile=args.profile
+        )
     settings.only = tuple(o.strip() for o in args.only.split(",") if o.strip())
     settings.with_fab = not args.without_fab
     logging.getLogger("flask_appbuilder").setLevel(logging.ERROR)
