@@ -59,6 +59,24 @@ DEAL = {
     },
 }
 
+#: A three-step flow on sales.deal, the starting point of the action and timer editors' tests.
+DEAL_FLOW = {
+    "name": "sales.deal_flow",
+    "entity": "sales.deal",
+    "stateField": "stage",
+    "states": {
+        "draft": {"initial": True},
+        "quoted": {},
+        "won": {"final": True},
+        "lost": {"final": True},
+    },
+    "transitions": [
+        {"name": "quote", "from": "draft", "to": "quoted"},
+        {"name": "win", "from": "quoted", "to": "won"},
+        {"name": "lose", "from": "*", "to": "lost"},
+    ],
+}
+
 
 def _transition(page, i, name, to, *, from_=None, any_state=False, guard=None):
     page.click("#xa-wf-add-transition")
@@ -187,26 +205,7 @@ def test_actions_and_approval_levels_are_edited_with_forms(logged_in, live_serve
     live_server.apply(DEAL)
     for role in ("sales_manager", "sales_director"):
         live_server.api("POST", "/admin/roles", {"name": role})
-    live_server.api(
-        "PUT",
-        "/meta/workflows/sales.deal_flow",
-        {
-            "name": "sales.deal_flow",
-            "entity": "sales.deal",
-            "stateField": "stage",
-            "states": {
-                "draft": {"initial": True},
-                "quoted": {},
-                "won": {"final": True},
-                "lost": {"final": True},
-            },
-            "transitions": [
-                {"name": "quote", "from": "draft", "to": "quoted"},
-                {"name": "win", "from": "quoted", "to": "won"},
-                {"name": "lose", "from": "*", "to": "lost"},
-            ],
-        },
-    )
+    live_server.api("PUT", "/meta/workflows/sales.deal_flow", DEAL_FLOW)
     page.goto("/admin/workflows/sales.deal_flow")
     page.click("a[href='#xa-wf-tab-transitions']")
     card = page.locator("#xa-transitions .xa-transition[data-transition='1']")
@@ -287,26 +286,7 @@ def test_timers_are_edited_with_a_form_and_their_errors_shown_at_the_input(logge
         "properties": {**DEAL["properties"], "close_on": {"type": "string", "format": "date"}},
     }
     live_server.apply(dated)
-    live_server.api(
-        "PUT",
-        "/meta/workflows/sales.deal_flow",
-        {
-            "name": "sales.deal_flow",
-            "entity": "sales.deal",
-            "stateField": "stage",
-            "states": {
-                "draft": {"initial": True},
-                "quoted": {},
-                "won": {"final": True},
-                "lost": {"final": True},
-            },
-            "transitions": [
-                {"name": "quote", "from": "draft", "to": "quoted"},
-                {"name": "win", "from": "quoted", "to": "won"},
-                {"name": "lose", "from": "*", "to": "lost"},
-            ],
-        },
-    )
+    live_server.api("PUT", "/meta/workflows/sales.deal_flow", DEAL_FLOW)
     page.goto("/admin/workflows/sales.deal_flow")
     timers = page.locator("#xa-states tr.xa-state-timers[data-state='quoted'] [data-editor=timers]")
 
