@@ -151,8 +151,11 @@ def load_rows(engine: sa.Engine, table: sa.Table, records: list[dict[str, Any]])
 
 
 def jsonable(row: Any) -> dict[str, Any]:
+    """A row as the platform renders it: dates in ISO 8601, date-times in UTC with a Z."""
     return {
-        k: v.isoformat() if isinstance(v, dt.date | dt.datetime) else v
+        k: (v.isoformat() + "Z" if isinstance(v, dt.datetime) else v.isoformat())
+        if isinstance(v, dt.date)
+        else v
         for k, v in row.items()
         if k != "deleted_at"
     }
@@ -443,6 +446,7 @@ def floor_table(metadata: sa.MetaData) -> sa.Table:
 def floor_app(engine: sa.Engine, t: sa.Table) -> Flask:
     """The floor: the same statements as the platform's, rows out as JSON, nothing else."""
     app = Flask("floor_bench")
+    app.json.sort_keys = False  # as the platform: the columns' order, and no sorting to pay
     out = [c for c in t.c if c.name != "deleted_at"]
 
     def record_response(row, status: int = 200) -> Response:
@@ -897,17 +901,34 @@ def run_backend(backend: str, settings: Settings, pg_url: str | None) -> dict[st
 
 
 def _check_same_pages(targets: list[Target]) -> None:
-    """The three return the same rows for the list and the deep page (same data, same query)."""
+    """The three return the same rows for the list and the deep page (same data, same query);
+    xrm and the floor the same JSON records (values and their formats), for those pages and
+    for a record by id."""
     for attr in ("list_url", "deep_url"):
-        pages = {}
+        pages, bodies = {}, {}
         for t in targets:
             res = t.client.get(getattr(t, attr), headers=t.headers)
             assert res.status_code == 200, f"{t.name} {attr}: {res.get_data(as_text=True)[:300]}"
             pages[t.name] = t.page_ids(res)
+            bodies[t.name] = res.json
         first = pages["xrm"]
         for name, ids in pages.items():
             if len(ids) != PAGE or (name != "fab" and ids != first):
                 raise RuntimeError(f"{attr}: {name} returned other rows than xrm")
+        if bodies["xrm"]["items"] != bodies["floor"]["items"]:
+            raise RuntimeError(f"{attr}: the floor's records are not the platform's")
+    by_id = {}
+    for t in targets:
+        if t.name != "fab":
+            by_id[t.name] = t.client.get(t.item_url(first[0]), headers=t.headers)
+    if by_id["xrm"].json != by_id["floor"].json or (
+        by_id["xrm"].headers["ETag"] != by_id["floor"].headers["ETag"]
+    ):
+        raise RuntimeError("get by id: the floor's record is not the platform's")
+
+
+#: Scenarios whose requests can be sent again (reads): also profiled with pyinstrument.
+READS = ("list", "deep page", "get by id")
 
 
 def profile_xrm(scn: Scenario, target: Target) -> None:
@@ -919,6 +940,24 @@ def profile_xrm(scn: Scenario, target: Target) -> None:
             scn.call(target, i)
 
     print_profile(f"{scn.iterations} x {scn.name} on xrm", requests)
+    if scn.name in READS:
+        print_call_tree(f"{scn.iterations} x {scn.name} on xrm", requests)
+
+
+def print_call_tree(title: str, work: Callable[[], Any]) -> None:
+    """Run ``work`` under pyinstrument (a sampling profiler: the call tree with each frame's
+    share of the time, less distorted than cProfile's per-call overhead), if installed."""
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        print("(pyinstrument is not installed: pip install pyinstrument for a call tree)")
+        return
+    profiler = Profiler(interval=0.0002)
+    profiler.start()
+    work()
+    profiler.stop()
+    print(f"{title}, under pyinstrument")
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
 
 
 def print_profile(title: str, work: Callable[[], Any], top: int = 35) -> None:
@@ -1013,7 +1052,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.api_bench", description=__doc__.split("\n")[0]
     )
     ap.add_argument("--rows", type=int, default=100_000, help="preloaded rows (default 100,000)")
-    ap.add_argument("--iterations", type=int, default=300, help="timed requests per scenario")
+    ap.add_argument(
+        "--iterations", type=int, help="timed requests per scenario (default 300, --quick 40)"
+    )
     ap.add_argument("--warmup", type=int, default=30, help="untimed requests per scenario")
     ap.add_argument("--bulk-iterations", type=int, default=5, help="timed bulk requests")
     ap.add_argument(
@@ -1028,7 +1069,11 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="comma-separated scenario name prefixes to run (list,deep,get,create,patch,bulk)",
     )
-    ap.add_argument("--quick", action="store_true", help="10,000 rows and few iterations")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="10,000 rows (and imported), 40 iterations unless --iterations is given",
+    )
     ap.add_argument("--postgres", metavar="URL", help="also run on PostgreSQL (a schema per app)")
     ap.add_argument("--postgres-only", action="store_true", help="skip SQLite")
     ap.add_argument(
@@ -1045,14 +1090,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     settings = Settings(
         args.rows,
-        args.iterations,
+        args.iterations or 300,
         args.warmup,
         args.bulk_iterations,
         args.import_rows,
         profile=args.profile,
     )
     if args.quick:
-        settings = Settings(10_000, 40, 10, 1, 10_000, bulk_warmup=0, profile=args.profile)
+        settings = Settings(
+            10_000, args.iterations or 40, 10, 1, 10_000, bulk_warmup=0, profile=args.profile
+        )
     settings.only = tuple(o.strip() for o in args.only.split(",") if o.strip())
     settings.with_fab = not args.without_fab
     logging.getLogger("flask_appbuilder").setLevel(logging.ERROR)

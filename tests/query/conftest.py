@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from xrm.core.context import SYSTEM
 from xrm.core.query import QueryResult, run_query
+from xrm.core.query.plans import PlanCache
 from xrm.core.records.service import RecordService
 
 TAG = {"x-xrm": {"name": "crm.tag"}, "properties": {"name": {"type": "string"}}}
@@ -61,6 +62,8 @@ class Crm:
         self.registry = registry
         self.engine = registry.engine
         self.service = RecordService(registry)
+        #: Shared by the queries of a test: a query of a shape asked before runs its plan again.
+        self.plans = PlanCache()
 
     def create(self, entity: str, **data: Any) -> int:
         with self.engine.begin() as conn:
@@ -74,14 +77,54 @@ class Crm:
             )
 
     def query(self, entity: str, params: Any = None, **options: Any) -> QueryResult:
+        """Run the query built anew, then twice through the test's plan cache (built or found
+        there, then found): every answer, or error, must be the same."""
         with self.engine.connect() as conn:
-            return run_query(conn, self.registry.snapshot(conn), entity, params or {}, **options)
+            snap = self.registry.snapshot(conn)
+            plain = _outcome(lambda: run_query(conn, snap, entity, params or {}, **options))
+            for _ in range(2):
+                cached = _outcome(
+                    lambda: run_query(conn, snap, entity, params or {}, plans=self.plans, **options)
+                )
+                assert cached == plain, f"cached plan: {cached!r}, built anew: {plain!r}"
+        if isinstance(plain, _Failure):
+            raise plain.error
+        return plain
+
+    def query_once(self, entity: str, params: Any = None, **options: Any) -> QueryResult:
+        """Run the query once, through the test's plan cache (to count its statements)."""
+        with self.engine.connect() as conn:
+            snap = self.registry.snapshot(conn)
+            return run_query(conn, snap, entity, params or {}, plans=self.plans, **options)
 
     def ids(self, entity: str, params: Any = None, **options: Any) -> list[int]:
         return [r["id"] for r in self.query(entity, params, **options).items]
 
     def table(self, entity: str) -> sa.Table:
         return self.registry.snapshot().entity(entity).table
+
+
+class _Failure:
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _Failure)
+            and type(self.error) is type(other.error)
+            and str(self.error) == str(other.error)
+            and getattr(self.error, "problems", None) == getattr(other.error, "problems", None)
+        )
+
+    def __repr__(self) -> str:
+        return f"_Failure({self.error!r})"
+
+
+def _outcome(run) -> Any:
+    try:
+        return run()
+    except Exception as exc:
+        return _Failure(exc)
 
 
 @pytest.fixture

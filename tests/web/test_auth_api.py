@@ -68,6 +68,22 @@ def test_too_many_requests_get_429_with_retry_after(make_app, admin_token):
     assert int(res.headers["Retry-After"]) >= 1
 
 
+def test_a_jwt_revoked_after_use_is_refused_on_the_next_request(app, admin_token):
+    """The verified token is remembered, yet the blocklist is asked on every request."""
+    revoked: set[str] = set()
+    jwt_manager = app.extensions["flask-jwt-extended"]
+    jwt_manager.token_in_blocklist_loader(lambda _header, data: data["jti"] in revoked)
+    client = app.test_client()
+    assert client.get("/api/v1/meta/entities", headers=auth(admin_token)).status_code == 200
+    with app.app_context():
+        from flask_jwt_extended import decode_token
+
+        revoked.add(decode_token(admin_token)["jti"])
+    res = client.get("/api/v1/meta/entities", headers=auth(admin_token))
+    assert res.status_code == 401
+    assert res.mimetype == "application/problem+json"
+
+
 def test_a_users_api_tokens_and_logins_share_one_rate_limit(make_app):
     app = make_app(XRM_RATE_LIMIT="4 per minute")
     with app.app_context():

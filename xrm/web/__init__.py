@@ -8,10 +8,12 @@ from flask import Flask
 def register_web(app: Flask) -> None:
     from .api import api
     from .errors import register_error_handlers
+    from .jsonbody import install_json
     from .openapi import routes as _openapi_routes  # noqa: F401  (adds /openapi.json, /docs)
     from .ratelimit import install_rate_limit
     from .sessions import install_sessions
 
+    install_json(app)
     install_sessions(app)
     install_rate_limit(app, api)
     app.register_blueprint(api)

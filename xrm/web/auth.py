@@ -90,22 +90,29 @@ def _jwt_user_id(token: str) -> int:
     :data:`VERIFIED_TOKENS` of them) until it expires, so a client sending the same token
     again costs no new decoding; expiry, revocation and custom checks still run every time."""
     try:
-        verified = current_app.extensions.setdefault("xrm_verified_tokens", {})
-        found = verified.get(token)
-        if found is None or found[1]["exp"] <= time.time():
-            data = decode_token(token)  # signature, expiry, required claims
-            verify_token_type(data, refresh=False)
-            if "exp" not in data:
-                data = {**data, "exp": time.time() + TOKEN_MEMORY_SECONDS}
-            if len(verified) >= VERIFIED_TOKENS:
-                verified.clear()
-            found = verified[token] = (get_unverified_header(token), data)
-        header, data = found
+        header, data = verified_token(token)
         verify_token_not_blocklisted(header, data)
         custom_verification_for_token(header, data)
         return int(data[current_app.config.get("JWT_IDENTITY_CLAIM", "sub")])
     except Exception:
         raise Unauthorized("the access token is invalid or expired") from None
+
+
+def verified_token(token: str) -> tuple[dict, dict]:
+    """(header, claims) of an access token whose signature, expiry and type are valid, decoded
+    once per application while it has not expired; raises as ``decode_token`` does. Revocation
+    and custom claim checks are the caller's (they can change while the token is valid)."""
+    verified = current_app.extensions.setdefault("xrm_verified_tokens", {})
+    found = verified.get(token)
+    if found is None or found[1]["exp"] <= time.time():
+        data = decode_token(token)  # signature, expiry, required claims
+        verify_token_type(data, refresh=False)
+        if "exp" not in data:
+            data = {**data, "exp": time.time() + TOKEN_MEMORY_SECONDS}
+        if len(verified) >= VERIFIED_TOKENS:
+            verified.clear()
+        found = verified[token] = (get_unverified_header(token), data)
+    return found
 
 
 #: Verified access tokens remembered per application.

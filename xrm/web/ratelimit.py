@@ -14,12 +14,11 @@ import math
 import time
 
 from flask import Blueprint, request, session
-from flask_jwt_extended import decode_token
 from limits import parse
 from werkzeug.exceptions import TooManyRequests
 
 from ..core.security.tokens import PREFIX
-from .auth import token_owner
+from .auth import token_owner, verified_token
 
 
 def _caller_key() -> str:
@@ -33,7 +32,7 @@ def _caller_key() -> str:
             owner = token_owner(prefix)
             return f"user:{owner}" if owner is not None else "token:" + prefix
         try:
-            return "user:" + str(decode_token(token)["sub"])
+            return "user:" + str(verified_token(token)[1]["sub"])
         except Exception:
             return "bad:" + hashlib.sha256(token.encode()).hexdigest()[:16]
     if session.get("_user_id"):

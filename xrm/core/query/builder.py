@@ -85,12 +85,16 @@ class QueryPlan:
     count: bool
     fingerprint: str
 
-    def page_statements(self, position: Sequence[Any] | None = None) -> list[sa.Select]:
+    def page_statements(
+        self, position: Sequence[Any] | None = None, *, bound: bool = False
+    ) -> list[sa.Select]:
         """The statements that read one page (plus one row, to tell whether another page
         follows), to run in turn until the page is full: usually one; two when the page may
         cross from a sort key's values into its NULLs (see :func:`.paging.after`). The order
-        values come back labelled ``_k0``, ``_k1``... for the next cursor."""
-        segments = [None] if position is None else after(self.keys, position)
+        values come back labelled ``_k0``, ``_k1``... for the next cursor, after the
+        projection's columns. ``bound``: the position's values as bind parameters
+        (:func:`.paging.after_parameters`)."""
+        segments = [None] if position is None else after(self.keys, position, bound=bound)
         keys = [k.column.label(f"_k{i}") for i, k in enumerate(self.keys)]
         base = sa.select(*self.projection.columns(), *keys).where(*self.where)
         ordered = [k.order_by() for k in self.keys]

@@ -58,6 +58,58 @@ def dumper(projection: Projection) -> Callable[[Mapping[str, Any]], dict[str, An
     return dump_row
 
 
+def row_dumper(projection: Projection) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """:func:`dumper` for rows fetched as tuples whose first columns are
+    ``projection.columns()``, in that order (as the page statements select them). When every
+    field is one column (the usual case), a record is ``dict(zip(names, row))`` plus the few
+    fields whose type converts the stored value (dates, date-times...)."""
+    columns = [c.name for c in projection.columns()]
+    position = {name: i for i, name in enumerate(columns)}
+    fields = projection.fields
+    if (
+        all(not ref.is_link and len(ref.columns) == 1 for ref in fields)
+        and [ref.columns[0] for ref in fields] == columns[: len(fields)]
+    ):
+        names = tuple(ref.name for ref in fields)
+        converted = tuple(
+            (ref.name, ref.type.dump, ref.spec) for ref in fields if not _as_stored(ref.type.dump)
+        )
+
+        def dump_simple(row: Sequence[Any]) -> dict[str, Any]:
+            # zip stops at the last field: the sort keys follow in the row
+            out = dict(zip(names, row, strict=False))
+            for name, fn, spec in converted:
+                out[name] = fn(spec, out[name])
+            return out
+
+        return dump_simple
+    layout = []
+    for ref in fields:
+        fn = ref.type.dump
+        if ref.is_link:
+            layout.append((ref.name, None, None, None))
+        elif len(ref.columns) == 1:
+            at = position[ref.columns[0]]
+            layout.append((ref.name, at, None if _as_stored(fn) else fn, ref.spec))
+        else:
+            layout.append((ref.name, tuple(position[c] for c in ref.columns), fn, ref.spec))
+
+    def dump_row(row: Sequence[Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, at, fn, spec in layout:
+            if at is None:  # many-to-many: filled in by complete()
+                out[name] = None
+            elif type(at) is tuple:
+                out[name] = fn(spec, tuple(row[i] for i in at))
+            elif fn is None:
+                out[name] = row[at]
+            else:
+                out[name] = fn(spec, row[at])
+        return out
+
+    return dump_row
+
+
 def _stored(_spec: Any, value: Any) -> Any:
     return value
 

@@ -8,15 +8,18 @@ expansion, is looked up here, so a hidden field is refused the same way everywhe
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
 from ...metadata.compiler import CompiledEntity, MetadataSnapshot
 from ...metadata.fieldtypes import FIELD_TYPES, FieldType
 from ...metadata.model import FieldSpec
+from .binds import Binds
 from .errors import FieldNotReadable, InvalidQuery
+from .nodes import Condition
 
 #: The system columns a caller may see, as field specs of ordinary types (``deleted_at`` stays
 #: internal: soft-deleted rows are never returned, so it would always be null).
@@ -65,15 +68,22 @@ class FieldRef:
 
 @dataclass(frozen=True)
 class QueryContext:
-    """What one query runs under: snapshot, scopes, hidden fields, SQL dialect."""
+    """What one query runs under: snapshot, scopes, hidden fields, SQL dialect.
+
+    ``binds``: set while a plan is built for the plan cache (:mod:`.plans`): the values of the
+    filter then become named bind parameters, and every entity whose scope or hidden fields the
+    plan depends on is noted in ``touched``."""
 
     snapshot: MetadataSnapshot
     scopes: Mapping[str, sa.ColumnElement[bool]] = field(default_factory=dict)
     hidden: Mapping[str, Collection[str]] = field(default_factory=dict)
     dialect: str = "sqlite"
+    binds: Binds | None = None
+    touched: set[str] = field(default_factory=set, compare=False)
 
     def visible(self, ce: CompiledEntity) -> list[sa.ColumnElement[bool]]:
         """The WHERE clauses every read of ``ce`` carries: not soft-deleted, inside the scope."""
+        self.touched.add(ce.name)
         clauses = [ce.table.c.deleted_at.is_(None)]
         scope = self.scopes.get(ce.name)
         if scope is not None:
@@ -82,7 +92,42 @@ class QueryContext:
 
     def is_hidden(self, ce: CompiledEntity, name: str) -> bool:
         """Whether ``name`` is hidden from the caller (``id`` never is: records need it)."""
+        self.touched.add(ce.name)
         return name != "id" and name in self.hidden.get(ce.name, ())
+
+    def value(
+        self,
+        cond: Condition,
+        compute: Callable[[Condition], Any],
+        type_: Any,
+        *,
+        expanding: bool = False,
+    ) -> Any:
+        """The value of ``cond`` for SQL: ``compute(cond)`` (which raises InvalidQuery for a
+        value the field cannot take); while a cached plan is built, a bind parameter that
+        ``compute`` fills in again for each query run with the plan."""
+        value = compute(cond)
+        if self.binds is None:
+            return value
+        return self.binds.add(cond, compute, value, type_, expanding)
+
+    def uses_value(self, cond: Condition) -> None:
+        """The SQL built for ``cond`` depends on its value itself (``is.null``, ``cs``, money,
+        ...): a cached plan is then kept per value of ``cond``."""
+        if self.binds is not None:
+            self.binds.literal(cond)
+
+    def scope_key(self, name: str) -> Hashable:
+        """What the scope of entity ``name`` puts in a cached plan: None without a scope,
+        else the clause's SQLAlchemy cache key with its bound values (the same key and values
+        make the same SQL)."""
+        clause = self.scopes.get(name)
+        if clause is None:
+            return None
+        found = clause._generate_cache_key()
+        if found is None:
+            raise TypeError("a scope clause without a cache key cannot be cached")
+        return (found.key, tuple(_frozen(b.effective_value) for b in found.bindparams))
 
     def field(self, ce: CompiledEntity, name: str, *, parameter: str) -> FieldRef:
         """The readable field ``name`` of ``ce``; unknown and hidden names are refused."""
@@ -111,3 +156,11 @@ class QueryContext:
     def target(self, ref: FieldRef) -> CompiledEntity:
         """The entity a reference or many-to-many field points to."""
         return self.snapshot.entity(ref.spec.opt("target"))
+
+
+def _frozen(value: Any) -> Hashable:
+    if isinstance(value, set | frozenset):
+        return frozenset(_frozen(v) for v in value)
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value

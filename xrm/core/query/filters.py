@@ -96,8 +96,10 @@ def _error(cond: Condition, message: str, value: Any = None) -> InvalidQuery:
 def _test(cond: Condition, ref: FieldRef, ctx: QueryContext):
     op = cond.op
     if op == "is":
+        ctx.uses_value(cond)
         return _is(cond, ref, ctx)
     if op == "contains":
+        ctx.uses_value(cond)
         values = cond.value
         if not values:
             raise _error(cond, "cs needs at least one value, e.g. cs.{a,b}")
@@ -105,14 +107,32 @@ def _test(cond: Condition, ref: FieldRef, ctx: QueryContext):
             return _links_contain(ref, coerce_value(cond, ref, list(values)), ctx)
         return json_contains(ref.column, coerce_value(cond, ref, list(values)), ctx.dialect)
     if op in ("like", "ilike"):
-        return like(ref.column, str(cond.value), op == "ilike", ctx.dialect)
+        insensitive = op == "ilike"
+        dialect = ctx.dialect
+
+        def pattern(c: Condition) -> str:
+            return like_pattern(str(c.value), insensitive, dialect)
+
+        return like_clause(ref.column, ctx.value(cond, pattern, sa.String()), insensitive, dialect)
+    if len(ref.columns) != 1:
+        ctx.uses_value(cond)  # money, regarding: the SQL depends on the value's parts
     if op == "in":
-        values = [coerce_value(cond, ref, v) for v in cond.value]
-        if not values:
+        if not cond.value:
+            ctx.uses_value(cond)
             return sa.false()
         if len(ref.columns) == 1:
-            return ref.column.in_(values)
-        return sa.or_(*(_compare(ref, "eq", v) for v in values))
+
+            def values(c: Condition) -> list[Any]:
+                return [coerce_value(c, ref, v) for v in c.value]
+
+            return ref.column.in_(ctx.value(cond, values, ref.column.type, expanding=True))
+        return sa.or_(*(_compare(ref, "eq", coerce_value(cond, ref, v)) for v in cond.value))
+    if len(ref.columns) == 1:
+
+        def value(c: Condition) -> Any:
+            return coerce_value(c, ref, c.value)
+
+        return _COMPARE[op](ref.column, ctx.value(cond, value, ref.column.type))
     return _compare(ref, op, coerce_value(cond, ref, cond.value))
 
 
@@ -296,17 +316,31 @@ def _glob_pattern(tokens: list[tuple[str, str]]) -> str:
 def like(col, pattern: str, insensitive: bool, dialect: str):
     """``like``/``ilike`` with the same meaning on both databases. SQLite's LIKE ignores ASCII
     case, so the case-sensitive ``like`` uses GLOB there."""
+    return like_clause(col, like_pattern(pattern, insensitive, dialect), insensitive, dialect)
+
+
+def like_pattern(pattern: str, insensitive: bool, dialect: str) -> str:
+    """The query's pattern (``*``, ``%``, ``_``, ``\\``) in the syntax :func:`like_clause`
+    compares with: GLOB for a case-sensitive ``like`` on SQLite, else LIKE."""
     tokens = _pattern_tokens(pattern)
+    if not insensitive and dialect == "sqlite":
+        return _glob_pattern(tokens)
+    return _like_pattern(tokens)
+
+
+def like_clause(col, pattern: Any, insensitive: bool, dialect: str):
+    """``col`` matching ``pattern`` (made by :func:`like_pattern`; a value or an SQL
+    expression such as a bind parameter)."""
     if insensitive and dialect == "sqlite":
         # SQLite's lower() and LIKE fold ASCII only; xrm_lower is Python's str.lower, which
         # folds like PostgreSQL's ILIKE ('MÜLLER' ilike 'müller' on both).
         lowered = _sql_function("xrm_lower", col)
-        return lowered.like(_sql_function("xrm_lower", _like_pattern(tokens)), escape="\\")
+        return lowered.like(_sql_function("xrm_lower", pattern), escape="\\")
     if insensitive:
-        return col.ilike(_like_pattern(tokens), escape="\\")
+        return col.ilike(pattern, escape="\\")
     if dialect == "sqlite":
-        return col.op("GLOB")(_glob_pattern(tokens))
-    return col.like(_like_pattern(tokens), escape="\\")
+        return col.op("GLOB")(pattern)
+    return col.like(pattern, escape="\\")
 
 
 def _sql_function(name: str, *args: Any):

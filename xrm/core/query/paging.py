@@ -76,7 +76,7 @@ def sort_keys(ce: CompiledEntity, order: Sequence[SortTerm], ctx: QueryContext) 
     return keys
 
 
-def after(keys: Sequence[SortKey], values: Sequence[Any]) -> list[Any]:
+def after(keys: Sequence[SortKey], values: Sequence[Any], *, bound: bool = False) -> list[Any]:
     """WHERE clauses of the rows strictly after the row whose order values are ``values``.
 
     The rows after a position are (k1 after v1) OR (k1 = v1 AND k2 after v2) OR ..., with "="
@@ -86,37 +86,48 @@ def after(keys: Sequence[SortKey], values: Sequence[Any]) -> list[Any]:
     non-NULL position are two ranges of the index: ``k1 >= v1``, then ``k1 IS NULL``. They are
     returned as two consecutive segments (every row of the first sorts before every row of the
     second); the runner reads the second only when the first does not fill the page.
+
+    ``bound``: the non-NULL values become bind parameters named by :func:`after_parameters`
+    (for a cached plan: the SQL depends only on which values are NULL).
     """
+    # One typed parameter per value, used wherever the value is (a bool needs the type:
+    # SQLAlchemy refuses ``col > True`` written with a plain bool).
+    params = [
+        None
+        if value is None
+        else sa.bindparam(f"_after{i}", type_=key.column.type, required=True)
+        if bound
+        else sa.literal(value, key.column.type)
+        for i, (key, value) in enumerate(zip(keys, values, strict=True))
+    ]
     alternatives = []
     equal: list[Any] = []
-    for key, value in zip(keys, values, strict=True):
-        beyond = _beyond(key, value)
+    for key, param in zip(keys, params, strict=True):
+        beyond = _beyond(key, param)
         if beyond is not None:
             alternatives.append(sa.and_(*equal, beyond))
-        equal.append(key.column.is_(None) if value is None else key.column == _bound(key, value))
+        equal.append(key.column.is_(None) if param is None else key.column == param)
     clause = sa.or_(*alternatives) if alternatives else sa.false()
-    first, value = keys[0], values[0]
-    if value is None or len(keys) == 1:
+    first, param = keys[0], params[0]
+    if param is None or len(keys) == 1:
         return [clause]
-    value = _bound(first, value)
-    bound = first.column <= value if first.descending else first.column >= value
+    limit = first.column <= param if first.descending else first.column >= param
     if first.nulls_first or not first.nullable:
-        return [sa.and_(bound, clause)]
-    return [sa.and_(bound, clause), first.column.is_(None)]
+        return [sa.and_(limit, clause)]
+    return [sa.and_(limit, clause), first.column.is_(None)]
 
 
-def _bound(key: SortKey, value: Any):
-    # A typed bind parameter: SQLAlchemy refuses ``col > True`` written with a plain bool.
-    return sa.literal(value, key.column.type)
+def after_parameters(values: Sequence[Any]) -> dict[str, Any]:
+    """The bind parameters of ``after(keys, values, bound=True)``."""
+    return {f"_after{i}": v for i, v in enumerate(values) if v is not None}
 
 
-def _beyond(key: SortKey, value: Any):
+def _beyond(key: SortKey, param: Any):
     col = key.column
-    if value is None:
+    if param is None:
         # NULLs first: every non-NULL comes after. NULLs last: nothing does.
         return col.is_not(None) if key.nulls_first else None
-    value = _bound(key, value)
-    past = col < value if key.descending else col > value
+    past = col < param if key.descending else col > param
     if key.nullable and not key.nulls_first:
         return sa.or_(past, col.is_(None))
     return past

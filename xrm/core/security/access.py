@@ -21,6 +21,7 @@ from flask_appbuilder.security.sqla.models import (
 )
 
 from ...metadata import store
+from ...metadata.statements import Prepared
 from ..context import Actor
 from ..records.errors import RecordError
 from ..tables import field_permission, record_scope
@@ -222,6 +223,8 @@ _ACTOR_QUERY = (
     )
     .where(_user_t.c.id == sa.bindparam("user_id"))
 )
+# Every authenticated request sends it: on SQLite straight to the driver (see Prepared).
+_ACTOR = Prepared(_ACTOR_QUERY)
 
 
 def actor_of(conn: sa.Connection, user_id: int, admin_role: str = "Admin") -> Actor | None:
@@ -229,16 +232,15 @@ def actor_of(conn: sa.Connection, user_id: int, admin_role: str = "Admin") -> Ac
     not exist or is not active. The same statement reads the metadata version and notes it on
     ``conn`` for the registry's next check in this transaction
     (:func:`xrm.metadata.store.note_version`)."""
-    rows = conn.execute(_ACTOR_QUERY, {"user_id": user_id}).all()
+    rows = _ACTOR.rows(conn, {"user_id": user_id})  # (username, active, role, version)
     if not rows:
         return None
-    store.note_version(conn, rows[0].metadata_version)
-    if not rows[0].active:
+    username, active, _role, version = rows[0]
+    store.note_version(conn, version)
+    if not active:
         return None
-    roles = tuple(r.name for r in rows if r.name is not None)
-    return Actor(
-        user_id=user_id, username=rows[0].username, roles=roles, is_admin=admin_role in roles
-    )
+    roles = tuple(r[2] for r in rows if r[2] is not None)
+    return Actor(user_id=user_id, username=username, roles=roles, is_admin=admin_role in roles)
 
 
 def roles_of(conn: sa.Connection, user_id: int) -> list[str]:

@@ -7,6 +7,7 @@ render JSON. Each request runs in one transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,6 +16,7 @@ from flask import Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, PreconditionFailed
 
 from ...core.query import run_query
+from ...core.query.plans import PlanCache
 from ...core.records import recyclebin
 from ...core.records.errors import RecordError, RecordInvalid, RecordNotFound
 from ...core.tables import outbox
@@ -42,20 +44,77 @@ def _request_context(write: bool = False):
         yield conn, actor, access, snap
 
 
-def query_scopes(access, snap):
-    """Scopes and hidden fields of every entity, for the query runner (expansions included)."""
-    scopes, hidden = {}, {}
-    for name, ce in snap.entities.items():
-        if not access.can(name, "read"):
-            scopes[name] = sa.false()
-            continue
-        clause = access.scope_clause(name, ce.table)
-        if clause is not None:
-            scopes[name] = clause
-        h = access.hidden(name)
-        if h:
-            hidden[name] = h
-    return scopes, hidden
+def query_scopes(access, snap) -> tuple[Mapping, Mapping]:
+    """Scopes and hidden fields of every entity, for the query runner (expansions included),
+    looked up when the query reaches an entity (a list reads one or a few of them)."""
+    return _Scopes(access, snap), _Hidden(access, snap)
+
+
+class _Scopes(Mapping):
+    """entity -> the SQL scope of its records (``false`` when the caller may not read it;
+    absent when unrestricted), computed for the entities a query reaches."""
+
+    def __init__(self, access, snap):
+        self._access, self._snap = access, snap
+        self._found: dict[str, Any] = {}
+
+    def __getitem__(self, name: str):
+        try:
+            clause = self._found[name]
+        except KeyError:
+            clause = self._found[name] = self._clause(name)
+        if clause is None:
+            raise KeyError(name)
+        return clause
+
+    def _clause(self, name: str):
+        ce = self._snap.entities.get(name)
+        if ce is None:
+            return None
+        if not self._access.can(name, "read"):
+            return sa.false()
+        return self._access.scope_clause(name, ce.table)
+
+    def __iter__(self):
+        return (name for name in self._snap.entities if name in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class _Hidden(Mapping):
+    """entity -> the fields it hides from the caller (absent when none)."""
+
+    def __init__(self, access, snap):
+        self._access, self._snap = access, snap
+
+    def __getitem__(self, name: str):
+        hidden = None
+        if name in self._snap.entities and self._access.can(name, "read"):
+            hidden = self._access.hidden(name)
+        if not hidden:
+            raise KeyError(name)
+        return hidden
+
+    def __iter__(self):
+        return (name for name in self._snap.entities if name in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _plans() -> PlanCache:
+    """The application's cached query plans (:mod:`xrm.core.query.plans`)."""
+    found = current_app.extensions.get("xrm_query_plans")
+    if found is None:
+        found = current_app.extensions.setdefault("xrm_query_plans", PlanCache())
+    return found
 
 
 def _etag(record: dict) -> str:
@@ -117,6 +176,7 @@ def list_records(entity: str):
             scopes=scopes,
             hidden=hidden,
             cursor_secret=current_app.config["SECRET_KEY"].encode(),
+            plans=_plans(),
         )
     body = {"items": result.items, "nextCursor": result.next_cursor}
     if result.count is not None:
@@ -142,7 +202,8 @@ def get_record(entity: str, record_id: int):
     with _request_context() as (conn, actor, access, _snap):
         record = _platform().records.get(conn, actor, entity, record_id, access=access)
     etag = _etag(record)
-    if request.headers.get("If-None-Match", "").strip() in (etag, f"W/{etag}"):
+    # From the environ: a missing header costs Werkzeug's Headers.get an exception.
+    if request.environ.get("HTTP_IF_NONE_MATCH", "").strip() in (etag, f"W/{etag}"):
         return Response(status=304, headers={"ETag": etag})
     return _record_response(record)
 
