@@ -187,3 +187,15 @@ def test_a_plan_removing_something_that_is_no_entity_name_is_a_bad_request(api):
     _schema, headers, client = api
     res = client.post("/api/v1/meta/plan", json={"removed": [[]]}, headers=headers)
     assert res.status_code == 400
+
+
+def test_every_team_answer_matches_the_document(app, admin_token):
+    """The team administration endpoints, with generated names, members and bodies."""
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    client = app.test_client()
+    client.post("/api/v1/admin/teams", json={"name": "north"}, headers=headers)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, headers=headers)
+    schema = schema.include(path_regex=r"^/admin/teams")
+    runs = ((GenerationMode.POSITIVE, 15), (GenerationMode.NEGATIVE, 10))
+    failures = conformance_failures(schema, headers, CHECKS, runs)
+    assert not failures, "\n\n".join(failures)
