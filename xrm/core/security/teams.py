@@ -40,7 +40,7 @@ class UserNotFound(RecordNotFound):
 
 
 class TeamConflict(RecordConflict):
-    pass
+    """A team of that name exists already."""
 
 
 class TeamInvalid(RecordInvalid):
@@ -48,7 +48,8 @@ class TeamInvalid(RecordInvalid):
 
 
 def _problem(field: str, message: str) -> dict[str, str]:
-    return {"pointer": f"/{field}", "field": field, "message": message}
+    pointer = "/" + field.replace("~", "~0").replace("/", "~1")  # RFC 6901
+    return {"pointer": pointer, "field": field, "message": message}
 
 
 def _storable(value: str) -> bool:
