@@ -150,6 +150,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         flag = os.environ.get("XRM_WORKFLOW_PERIODIC_JOBS", "").strip().lower()
         periodic = flag not in ("0", "false", "no") if flag else not app.testing
     register_workflow_jobs(app.extensions["xrm"].jobs, app.extensions["xrm"], bool(periodic))
+    if periodic and settings.audit_retention_days > 0:
+        from .core.records.audit import register_retention
+
+        register_retention(app.extensions["xrm"].jobs, settings.audit_retention_days)
 
     from .web import register_web
 

@@ -9,6 +9,9 @@
 | XRM_DISABLE_PLUGIN    | plugin name(s) whose hooks this process   | none                           |
 |                       | does not call, whatever the database says |                                |
 | XRM_INSTANCE_PATH     | folder for the SQLite file and secrets    | ./instance                     |
+| XRM_AUDIT_RETENTION_DAYS | days audit entries are kept; older ones | 0: kept forever                |
+|                       | are deleted by the periodic job           |                                |
+|                       | ``audit.retention`` and `xrm audit purge` |                                |
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class Settings:
     plugins_deny: tuple[str, ...] = ()
     plugins_disabled: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Days audit entries are kept (0: forever).
+    audit_retention_days: int = 0
 
     @classmethod
     def load(
@@ -61,7 +66,21 @@ class Settings:
         disabled = tuple(
             o.pop("DISABLE_PLUGIN", None) or _names(env.get("XRM_DISABLE_PLUGIN")) or ()
         )
-        return cls(instance, url, secret, allow, deny, disabled, o)
+        retention = _days(o.pop("AUDIT_RETENTION_DAYS", None), env.get("XRM_AUDIT_RETENTION_DAYS"))
+        return cls(instance, url, secret, allow, deny, disabled, o, retention)
+
+
+def _days(override: Any, value: str | None) -> int:
+    raw = override if override is not None else (value or "").strip() or 0
+    try:
+        days = int(raw)
+    except (TypeError, ValueError):
+        days = -1
+    if days < 0:
+        raise ValueError(
+            f"XRM_AUDIT_RETENTION_DAYS must be a whole number of days (0: keep forever), not {raw!r}"
+        )
+    return days
 
 
 def _instance_secret(instance: Path) -> str:

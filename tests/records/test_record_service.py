@@ -207,8 +207,15 @@ def test_a_secured_field_is_absent_and_not_writable_without_the_right(platform):
         assert platform.records.get(conn, hr, "crm.contact", rid)["salary"] == 5000
         with pytest.raises(AccessDenied, match="salary"):
             platform.records.update(conn, rep, "crm.contact", rid, {"salary": 1})
+        platform.records.update(conn, hr, "crm.contact", rid, {"salary": 6000})
         history = platform.records.history(conn, rep, "crm.contact", rid)
         assert all("salary" not in e["changes"] for e in history)
+        # A change of the secured field alone is not even shown as having happened.
+        assert [e["action"] for e in history] == ["create"]
+        assert [e["action"] for e in platform.records.history(conn, hr, "crm.contact", rid)] == [
+            "update",
+            "create",
+        ]
 
 
 def test_an_update_by_a_reader_of_fewer_fields_audits_only_what_changed(platform):

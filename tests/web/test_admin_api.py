@@ -107,6 +107,39 @@ def test_unknown_actions_are_a_400(app, admin_token):
     assert res.status_code == 400
 
 
+def test_organisation_owned_records_have_no_owner_and_take_only_the_all_scope(app, admin_token):
+    register = {
+        "x-xrm": {"name": "crm.register", "ownership": "organisation"},
+        "properties": {"name": {"type": "string"}},
+    }
+    app.extensions["xrm"].registry.apply_documents([register])
+    c = app.test_client()
+    h = auth(admin_token)
+    created = c.post("/api/v1/data/crm.register", json={"name": "shared"}, headers=h)
+    assert created.status_code == 201 and created.json["owner_id"] is None
+    assert c.post("/api/v1/admin/roles", json={"name": "Clerk"}, headers=h).status_code == 201
+    url = "/api/v1/admin/roles/Clerk/entities/crm.register"
+    for scope in ("own", "team"):
+        res = c.put(url, json={"actions": ["read"], "scope": scope}, headers=h)
+        assert res.status_code == 400
+        assert "owned by the organisation" in res.json["detail"]
+    res = c.put(url, json={"actions": ["read"], "scope": "all"}, headers=h)
+    assert res.status_code == 200
+    res = c.post(
+        "/api/v1/admin/users",
+        json={
+            "username": "cl",
+            "email": "cl@example.org",
+            "password": "pw-cl-1234",
+            "roles": ["Clerk"],
+        },
+        headers=h,
+    )
+    assert res.status_code == 201
+    listed = c.get("/api/v1/data/crm.register", headers=auth(login(c, "cl", "pw-cl-1234")))
+    assert [r["name"] for r in listed.json["items"]] == ["shared"]
+
+
 # -- teams -------------------------------------------------------------------------------------
 
 

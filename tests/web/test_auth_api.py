@@ -66,3 +66,22 @@ def test_too_many_requests_get_429_with_retry_after(make_app, admin_token):
     res = client.get("/api/v1/meta/entities", headers=auth(token))
     assert res.mimetype == "application/problem+json"
     assert int(res.headers["Retry-After"]) >= 1
+
+
+def test_a_users_api_tokens_and_logins_share_one_rate_limit(make_app):
+    app = make_app(XRM_RATE_LIMIT="4 per minute")
+    with app.app_context():
+        sm = app.appbuilder.sm
+        sm.add_user("rl", "R", "L", "rl@example.org", sm.find_role("Admin"), password="pw-rate-1")
+    client = app.test_client()
+    login = {"username": "rl", "password": "pw-rate-1", "provider": "db"}
+    jwt = client.post("/api/v1/security/login", json=login).json["access_token"]
+    first = client.post("/api/v1/tokens", json={"name": "a"}, headers=auth(jwt)).json["token"]
+    second = client.post("/api/v1/tokens", json={"name": "b"}, headers=auth(jwt)).json["token"]
+    # Two requests with the JWT so far. A token's first request counts for the token (it is
+    # not known yet), every later one for its user: 2 + 2 more of the user's reach the 4.
+    codes = [
+        client.get("/api/v1/tokens", headers=auth(t)).status_code
+        for t in (first, second, first, second, jwt, first)
+    ]
+    assert codes == [200, 200, 200, 200, 429, 429]

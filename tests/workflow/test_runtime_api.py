@@ -85,6 +85,23 @@ def test_removing_a_state_that_holds_records_needs_a_mapping_and_moves_them(env)
     assert res.status_code == 200 and res.json["recordsMoved"] == 2 and res.json["revision"] == 2
     items = client.get("/api/v1/data/sales.opportunity", headers=h).json["items"]
     assert {i["stage"] for i in items} == {"lost"}
+    # Each move is in the record's history (by the system) and in the changes feed.
+    rid = items[0]["id"]
+    history = client.get(f"/api/v1/data/sales.opportunity/{rid}/history", headers=h).json
+    entries = history["items"] if isinstance(history, dict) else history
+    moved = entries[0]
+    assert moved["actor"]["username"] == "system"
+    assert moved["stateMapping"] == {
+        "workflow": "sales.discount_approval",
+        "from": "draft",
+        "to": "lost",
+    }
+    assert moved["changes"]["stage"] == {"old": "draft", "new": "lost"}
+    feed = client.get("/api/v1/data/sales.opportunity/changes?since=0", headers=h).json["items"]
+    assert [(c["action"], c["record"]["stage"]) for c in feed][-2:] == [
+        ("updated", "lost"),
+        ("updated", "lost"),
+    ]
 
 
 def test_transitions_endpoint_and_firing_over_http(env):

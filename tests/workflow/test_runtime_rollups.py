@@ -96,6 +96,50 @@ def test_rollup_filters_with_operators_follow_every_child_change(env):
     assert _account(env, b) == (None, 0, None)
 
 
+def test_a_rollup_change_is_audited_and_in_the_changes_feed(env):
+    import sqlalchemy as sa
+
+    from xrm.core.tables import outbox
+
+    env.save("rules", json.loads(json.dumps(ROLLUPS)))
+    admin = env.users["admin"]
+    a = env.create(admin, {"name": "A"}, "sales.account")["id"]
+    env.create(admin, {"name": "1", "amount": "150", "quantity": 1, "account": a})
+    with env.tx() as conn:
+        history = env.records.history(conn, admin, "sales.account", a)
+        messages = conn.execute(
+            sa.select(outbox.c.topic, outbox.c.payload)
+            .where(outbox.c.entity == "sales.account", outbox.c.record_id == a)
+            .order_by(outbox.c.id)
+        ).all()
+    # One entry per roll-up that changed, by the system, noted with the roll-up's field.
+    latest = history[0]
+    assert latest["action"] == "update" and latest["actor"]["username"] == "system"
+    # (biggest: o1 has no discount, so it does not pass the filter and nothing changed.)
+    assert [e.get("rollup") for e in history[:-1]] == ["deals", "open_amount"]
+    assert history[-1]["action"] == "create"
+    assert history[0]["changes"]["deals"] == {"old": None, "new": 1}
+    assert history[1]["changes"]["open_amount"] == {"old": None, "new": "150.00"}
+    assert [t for t, _p in messages] == ["record.created"] + ["record.updated"] * 2
+    last = json.loads(messages[-1][1])
+    assert last["record"]["row_version"] == env.get(a, "sales.account")["row_version"]
+    client = env.app.test_client()
+    token = client.post(
+        "/api/v1/security/login",
+        json={"username": "admin", "password": "admin-password-for-tests", "provider": "db"},
+    ).json["access_token"]
+    feed = client.get(
+        "/api/v1/data/sales.account/changes?since=0",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json
+    assert [(c["action"], c["id"]) for c in feed["items"]] == [
+        ("created", a),
+        ("updated", a),
+        ("updated", a),
+    ]
+    assert feed["items"][-1]["record"]["open_amount"] == "150.00"
+
+
 def test_bad_rollup_filters_are_refused_with_pointers(env):
     doc = json.loads(json.dumps(ROLLUPS))
     doc["rollups"][0]["filter"] = {"quantity": {"between": 1}}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 from flask.cli import with_appcontext
 
@@ -25,8 +23,9 @@ def audit() -> None:
 )
 @with_appcontext
 def purge(days: int | None) -> None:
-    """Delete audit entries older than the retention period."""
-    days = days if days is not None else int(os.environ.get("XRM_AUDIT_RETENTION_DAYS", "0") or 0)
+    """Delete audit entries older than the retention period (now; the periodic job
+    ``audit.retention`` does it hourly when XRM_AUDIT_RETENTION_DAYS is set)."""
+    days = days if days is not None else platform().settings.audit_retention_days
     if days <= 0:
         raise click.ClickException(
             "give --days N or set XRM_AUDIT_RETENTION_DAYS (entries are kept forever otherwise)"

@@ -94,14 +94,17 @@ def _group(kind: str, label: str) -> click.Group:
         if len(pairs) != len(mapping):
             raise click.BadParameter("expected <old state>=<new state>", param_hint="--map")
         p = platform()
+        blocked = False
         try:
             with p.engine.begin() as conn:
                 for doc in read_documents(paths):
                     plan = p.workflows.save(
                         conn, kind, doc, actor="cli", mapping=pairs, dry_run=dry_run
                     )
+                    errors = sum(f.severity == "error" for f in plan.findings)
+                    blocked |= bool(errors)
                     what = (
-                        "would save"
+                        (f"would not save: {errors} error(s)" if errors else "would save")
                         if dry_run
                         else ("unchanged" if plan.unchanged else f"saved revision {plan.revision}")
                     )
@@ -116,6 +119,8 @@ def _group(kind: str, label: str) -> click.Group:
             click.echo(click.style(str(exc), fg="red"), err=True)
             click.echo("Give --map <old>=<new> for each removed state.", err=True)
             sys.exit(1)
+        if blocked:
+            sys.exit(2)
 
     @group.command("apply")
     @click.argument("paths", nargs=-1, required=True)
@@ -128,6 +133,18 @@ def _group(kind: str, label: str) -> click.Group:
     def apply(paths, mapping, dry_run):
         """Verify and save documents in one transaction (errors: nothing is saved)."""
         _apply(paths, mapping, dry_run)
+
+    @group.command("plan")
+    @click.argument("paths", nargs=-1, required=True)
+    @click.option(
+        "--map", "mapping", multiple=True, help="<old state>=<new state> for removed states."
+    )
+    @with_appcontext
+    @fail_on_metadata_error
+    def plan(paths, mapping):
+        """Verify and plan documents: what apply would save and which records would move
+        (nothing is saved; the same as apply --dry-run)."""
+        _apply(paths, mapping, True)
 
     @group.command("import")
     @click.argument("paths", nargs=-1, required=True)

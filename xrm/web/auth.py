@@ -42,6 +42,7 @@ def current_actor(conn: sa.Connection | None = None) -> Actor:
         user_id = _on(conn, lambda c: user_for_token(c, token))
         if user_id is None:
             raise Unauthorized("the API token is invalid, expired or revoked")
+        remember_token_owner(token, user_id)
     elif token:
         user_id = _jwt_user_id(token)
     elif current_user and current_user.is_authenticated:
@@ -63,6 +64,21 @@ def current_actor(conn: sa.Connection | None = None) -> Actor:
         raise Unauthorized("log in first: POST /api/v1/security/login, or send an API token")
     g.xrm_actor = actor
     return actor
+
+
+def remember_token_owner(token: str, user_id: int) -> None:
+    """Note whose API token this is (by its public prefix), so the rate limit, which runs
+    before authentication, counts a user's tokens and logins in one bucket
+    (:func:`token_owner`). At most :data:`VERIFIED_TOKENS` are kept per application."""
+    owners = current_app.extensions.setdefault("xrm_token_owners", {})
+    if len(owners) >= VERIFIED_TOKENS:
+        owners.clear()
+    owners[token[len(PREFIX) :].split("_", 1)[0]] = user_id
+
+
+def token_owner(prefix: str) -> int | None:
+    """The user an API token prefix was last authenticated for in this process, if any."""
+    return current_app.extensions.get("xrm_token_owners", {}).get(prefix)
 
 
 def _jwt_user_id(token: str) -> int:

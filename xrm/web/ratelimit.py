@@ -3,7 +3,8 @@
 Uses the Flask-Limiter instance Flask-AppBuilder already creates, with its storage
 (``RATELIMIT_STORAGE_URI``: memory by default, ``redis://...`` to share limits between
 processes). The limit is ``XRM_RATE_LIMIT`` (default ``1000 per minute``), counted per user:
-the JWT subject, the API token's prefix, the session user, or else the client address.
+the JWT subject, the API token's user (once the token was authenticated by this process;
+before that, its prefix), the session user, or else the client address.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from limits import parse
 from werkzeug.exceptions import TooManyRequests
 
 from ..core.security.tokens import PREFIX
+from .auth import token_owner
 
 
 def _caller_key() -> str:
@@ -25,7 +27,11 @@ def _caller_key() -> str:
     if header[:7].lower() == "bearer ":
         token = header[7:].strip()
         if token.startswith(PREFIX):
-            return "token:" + token[len(PREFIX) :].split("_", 1)[0]
+            # A token seen before counts for its user (all of a user's tokens and logins
+            # share one bucket); a token not yet authenticated here, for itself.
+            prefix = token[len(PREFIX) :].split("_", 1)[0]
+            owner = token_owner(prefix)
+            return f"user:{owner}" if owner is not None else "token:" + prefix
         try:
             return "user:" + str(decode_token(token)["sub"])
         except Exception:

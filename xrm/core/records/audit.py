@@ -71,10 +71,13 @@ def history(
     ).all()
     out = []
     for r in rows:
-        changes = {k: v for k, v in json.loads(r.changes).items() if k not in hidden}
+        stored = json.loads(r.changes)
+        changes = {k: v for k, v in stored.items() if k not in hidden}
         # Workflow notes (a transition's name and comment, an approval) are kept with the
         # changes under "$" keys and shown beside them.
         notes = {k[1:]: changes.pop(k) for k in [k for k in changes if k.startswith("$")]}
+        if r.action == "update" and not changes and not notes and len(stored) > 0:
+            continue  # it changed only fields the reader may not see: not even that it happened
         entry = {
             "id": r.id,
             "action": r.action,
@@ -84,14 +87,38 @@ def history(
         }
         if notes.get("workflow"):
             note = notes["workflow"]
-            entry["transition" if "name" in note else "automation"] = note
+            # What wrote it: a transition, a roll-up, a workflow's state mapping or an
+            # automation (a timer's or a rule's setFields).
+            kind = next((k for k in ("rollup", "stateMapping") if k in note), None)
+            if kind is not None:
+                entry[kind] = note[kind]
+            else:
+                entry["transition" if "name" in note else "automation"] = note
         if notes.get("approval"):
             entry["approval"] = notes["approval"]
         out.append(entry)
     return out
 
 
-def purge_older_than(conn: sa.Connection, days: int) -> int:
-    """Retention: delete audit entries older than ``days`` days. Returns how many."""
-    cutoff = utcnow() - dt.timedelta(days=days)
+def purge_older_than(conn: sa.Connection, days: int, now: dt.datetime | None = None) -> int:
+    """Retention: delete audit entries older than ``days`` days (before ``now``, naive UTC;
+    default: the current time). Returns how many."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=days)
     return conn.execute(audit.delete().where(audit.c.at < cutoff)).rowcount
+
+
+#: Seconds between two runs of the retention job.
+RETENTION_EVERY_SECONDS = 3600
+
+
+def register_retention(jobs: Any, days: int) -> None:
+    """The periodic job ``audit.retention`` on ``jobs`` (a :class:`xrm.core.jobs.JobRegistry`):
+    hourly, it deletes the audit entries older than ``days`` days."""
+
+    @jobs.periodic("audit.retention", every_seconds=RETENTION_EVERY_SECONDS)
+    def _retention(ctx, job):
+        now = ctx.now.astimezone(dt.UTC).replace(tzinfo=None) if ctx.now.tzinfo else ctx.now
+        with ctx.engine.begin() as conn:
+            deleted = purge_older_than(conn, days, now)
+        ctx.step(f"deleted {deleted} audit entries older than {days} days")
+        return {"deleted": deleted, "days": days}

@@ -26,7 +26,6 @@ API and a form's save run the same steps. Deleting moves records to the recycle 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,7 +40,7 @@ from ..security.access import Access, AccessDenied
 from ..security.accesscache import AccessCache
 from ..tables import audit as audit_table
 from ..tables import outbox as outbox_table
-from . import audit, checks, links, outbox, reading, recyclebin, rows
+from . import audit, checks, journal, links, reading, recyclebin, rows
 from .autonumber import generate
 from .batch import NewRecord, insert_records
 from .errors import (
@@ -72,7 +71,7 @@ class _NoRules:
     def before_create(self, *args, **kwargs) -> None:
         pass
 
-    before_update = after_write = after_delete = after_restore = before_create
+    before_update = after_write = after_delete = after_restore = state_move = before_create
 
 
 class RecordService:
@@ -468,6 +467,22 @@ class RecordService:
             full_before = dict(stored_record)
         else:
             full_before = reading.record_of(conn, snap, ce, stored, None)  # the audit compares all
+        if workflow is None and self.workflows is not None:
+            # A client writing a state field asks for the transition that leads there: it is
+            # fired, with its roles, guard, approvals and required fields (writestep.state_move).
+            move = self.rules.state_move(conn, snap, ce, full_before, data)
+            if move is not None:
+                return self.workflows.fire_for_write(
+                    conn,
+                    actor,
+                    entity,
+                    record_id,
+                    move,
+                    data,
+                    if_match=expected_version,
+                    access=access,
+                    lenient=lenient,
+                )
         before = (
             reading.record_of(conn, snap, ce, stored, access)
             if ce.associations
@@ -845,37 +860,7 @@ class RecordService:
         after: dict | None,
         extra: dict | None = None,
     ) -> None:
-        fields = [*ce.fields]
-        changes = audit.diff(before, after, fields) if action in ("create", "update") else {}
-        if ce.definition.audit:
-            note = (extra or {}).get("workflow")
-            audit.write(
-                conn,
-                actor,
-                ce.name,
-                record_id,
-                action,
-                {**changes, "$workflow": note} if note else changes,
-            )
-        version = (after or {}).get("row_version")
-        key = f"{ce.name}:{record_id}:{action}:{version if version is not None else uuid.uuid4()}"
-        payload = {
-            "entity": ce.name,
-            "id": record_id,
-            "action": action,
-            "record": after,
-            "changes": changes,
-            "actor": actor.username,
-            **(extra or {}),
-        }
-        outbox.enqueue(
-            conn,
-            f"record.{action}d",
-            key,
-            payload,
-            ce.name,
-            record_id,
-        )
+        journal.record_write(conn, actor, ce, action, record_id, before, after, extra)
 
     def _visible(self, access: Access, ce: CompiledEntity, record: dict) -> dict:
         hidden = access.hidden(ce.name)

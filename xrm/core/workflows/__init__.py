@@ -10,7 +10,7 @@ from .plugins import (
     register_cel_functions,
     sync_plugin_documents,
 )
-from .service import NoWorkflow, TransitionConflict, WorkflowService
+from .service import NoWorkflow, StateWriteRefused, TransitionConflict, WorkflowService
 from .writestep import WorkflowWrite
 
 
@@ -24,6 +24,7 @@ def create_workflow_service(registry, records, plugins=None, hooks=None) -> Work
 
 __all__ = [
     "NoWorkflow",
+    "StateWriteRefused",
     "TransitionConflict",
     "WorkflowService",
     "WorkflowWrite",

@@ -24,6 +24,8 @@ from ...workflow import WorkflowInvalid, parse_workflow, verify
 from ...workflow.errors import Finding, error
 from ...workflow.migration import diff_states
 from ...workflow.rules import RulesInvalid, rules_findings
+from ..context import SYSTEM
+from ..records import journal
 from .extras import extras_findings
 from .tables import approval, document, document_history, state_log
 
@@ -339,16 +341,42 @@ def save(
 
 
 def _move_records(conn, snap, wf, moves: list[dict], now) -> None:
-    t = snap.entity(wf.entity).table
+    """Move the records of removed states as the mapping says. Each move is audited (by the
+    system, noted as ``stateMapping``) and sent to the outbox like any write; the stays in the
+    time-in-state log are closed and opened, the moved records' approvals dropped."""
+    ce = snap.entity(wf.entity)
+    t = ce.table
     col = t.c[wf.state_field]
     for m in moves:
         where = col.is_(None) if m["from"] is None else col == m["from"]
-        ids = list(conn.execute(sa.select(t.c.id).where(where)).scalars())
+        before = {r["id"]: r for r in conn.execute(sa.select(t).where(where)).mappings()}
+        ids = sorted(before)
         conn.execute(
             t.update()
             .where(where)
-            .values({wf.state_field: m["to"], "row_version": t.c.row_version + 1})
+            .values(
+                {wf.state_field: m["to"], "row_version": t.c.row_version + 1, "updated_at": now}
+            )
         )
+        note = {"stateMapping": {"workflow": wf.name, "from": m["from"], "to": m["to"]}}
+        for rid in ids:
+            row = before[rid]
+            moved = {
+                **row,
+                wf.state_field: m["to"],
+                "row_version": row["row_version"] + 1,
+                "updated_at": now,
+            }
+            journal.record_write(
+                conn,
+                SYSTEM,
+                ce,
+                "update",
+                rid,
+                ce.dump(row),
+                ce.dump(moved),
+                extra={"workflow": note},
+            )
         if not ids:
             continue
         for chunk in _chunks(ids, 500):

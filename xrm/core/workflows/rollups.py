@@ -4,7 +4,8 @@ When a child is created, updated (including moved to another parent), deleted or
 roll-ups over its entity are recomputed for the old and the new parent with one aggregate query
 each, and written to the parent row in the same transaction (its row version moves, so a client
 holding the old version gets 412 rather than overwriting the new total). Records in the recycle
-bin do not count.
+bin do not count. A changed value is audited (by the system, noted as the roll-up) and sent to
+the outbox like any other write, so the history and the changes feed show it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..context import SYSTEM
+from ..records import journal
 from .catalog import Catalog
 from .extras import Rollup
 
@@ -81,13 +84,21 @@ def recompute(conn, snap, parent: str, r: Rollup, parent_id: int, now: dt.dateti
         value = float(value)
     pt = pce.table
     row = pce.to_row({r.field: value})
-    current = conn.execute(sa.select(*(pt.c[c] for c in row)).where(pt.c.id == parent_id)).first()
-    if current is None or tuple(current) == tuple(row.values()):
+    current = conn.execute(sa.select(pt).where(pt.c.id == parent_id)).mappings().first()
+    if current is None or all(current[c] == v for c, v in row.items()):
         return
-    conn.execute(
-        pt.update()
-        .where(pt.c.id == parent_id)
-        .values({**row, "row_version": pt.c.row_version + 1, "updated_at": now})
+    written = {**row, "row_version": current["row_version"] + 1, "updated_at": now}
+    conn.execute(pt.update().where(pt.c.id == parent_id).values(written))
+    # Audited and in the changes feed as any write (by the system, noted as this roll-up).
+    journal.record_write(
+        conn,
+        SYSTEM,
+        pce,
+        "update",
+        parent_id,
+        pce.dump(current),
+        pce.dump({**current, **written}),
+        extra={"workflow": {"rollup": r.field}},
     )
 
 

@@ -35,7 +35,13 @@ from ...workflow.errors import TransitionRefused, UnknownTransition
 from ...workflow.rules import form_state
 from ..context import SYSTEM, Actor
 from ..records import reading
-from ..records.errors import RecordConflict, RecordInvalid, RecordNotFound, RecordVersionMismatch
+from ..records.errors import (
+    RecordConflict,
+    RecordError,
+    RecordInvalid,
+    RecordNotFound,
+    RecordVersionMismatch,
+)
 from ..records.events import RecordEvent
 from ..security.access import Access
 from . import documents, statelog
@@ -44,7 +50,7 @@ from .catalog import CatalogCache
 from .effects import carry_out, trusted
 from .tables import approval as approval_t
 from .tables import automation_run, state_log
-from .writestep import RecordRules, WorkflowWrite
+from .writestep import RecordRules, StateMove, WorkflowWrite
 
 _APPROVAL_COLUMNS = (
     approval_t.c.transition,
@@ -81,6 +87,23 @@ class TransitionConflict(RecordConflict):
 
 class NoWorkflow(RecordNotFound):
     title = "No workflow"
+
+
+class StateWriteRefused(RecordError):
+    """A client's write of a state field whose transition was refused: the refusal as a
+    record error (its status, one problem per reason and field), so a PATCH, a bulk write or
+    an import reports it as any other refused record."""
+
+    title = "Transition refused"
+
+    def __init__(self, refused: TransitionRefused, state_field: str):
+        self.status = refused.status
+        problems = [
+            {"pointer": f"/{f}", "field": f, "message": r.message, "code": r.code}
+            for r in refused.reasons
+            for f in (r.fields or (state_field,))
+        ]
+        super().__init__(str(refused), problems)
 
 
 class WorkflowService:
@@ -309,11 +332,13 @@ class WorkflowService:
         if_match: int | None = None,
         access: Access | None = None,
         workflow: str | None = None,
+        lenient: bool = False,
     ) -> dict:
         """Take ``transition`` on the record; returns the stored record (as ``actor`` sees it).
         ``workflow`` names the workflow when the entity has several and more than one of them
         has a transition of that name leaving the record's state (default: the first, by
-        name, whose transition leaves the record's current state)."""
+        name, whose transition leaves the record's current state). ``lenient``: ``values``
+        are coerced as an import's cells are (the record service's ``lenient``)."""
         access, _snap, ce, row, record, wfs = self._load_row(conn, actor, entity, record_id, access)
         version = record["row_version"]
         if if_match is not None and if_match != version:
@@ -346,7 +371,40 @@ class WorkflowService:
             user_values=values,
             row=row,
             stored_record=whole,
+            lenient=lenient,
         )
+
+    def fire_for_write(
+        self,
+        conn,
+        actor: Actor,
+        entity: str,
+        record_id: int,
+        move: StateMove,
+        data: Mapping[str, Any],
+        *,
+        if_match: int | None,
+        access: Access,
+        lenient: bool,
+    ) -> dict:
+        """A client's write ``data`` that sets a state field (``move``, found by
+        :meth:`RecordRules.state_move`): the transition it stands for is fired with the other
+        written fields as its input; a refusal is a :class:`StateWriteRefused`."""
+        try:
+            return self.fire(
+                conn,
+                actor,
+                entity,
+                record_id,
+                move.transition,
+                values={k: v for k, v in data.items() if k != move.state_field},
+                if_match=if_match,
+                access=access,
+                workflow=move.workflow,
+                lenient=lenient,
+            )
+        except TransitionRefused as exc:
+            raise StateWriteRefused(exc, move.state_field) from None
 
     def _apply(
         self,
@@ -361,6 +419,7 @@ class WorkflowService:
         user_values,
         row=None,
         stored_record=None,
+        lenient=False,
     ) -> dict:
         entity, record_id = ce.name, record["id"]
         event = RecordEvent(
@@ -388,6 +447,7 @@ class WorkflowService:
                 workflow=WorkflowWrite(wf.name, firing, trusted_values),
                 stored_row=row,
                 stored_record=stored_record,
+                lenient=lenient,
             )
         except RecordVersionMismatch:
             now = self.records.stored(conn, ce, record_id) or {}

@@ -54,6 +54,15 @@ class WorkflowWrite:
         return None
 
 
+@dataclass(frozen=True)
+class StateMove:
+    """A write of a state field that stands for a transition (:meth:`RecordRules.state_move`)."""
+
+    workflow: str
+    state_field: str
+    transition: str
+
+
 def _problems(entity: str, problems: list[FieldProblem]) -> RecordInvalid:
     return RecordInvalid(
         f"{entity}: {len(problems)} invalid field(s)",
@@ -178,6 +187,47 @@ class RecordRules:
             problems += out.problems
         if problems:
             raise _problems(ce.name, problems)
+
+    def state_move(
+        self, conn, snap, ce: CompiledEntity, before: Mapping[str, Any], data: Mapping[str, Any]
+    ) -> StateMove | None:
+        """The transition a client's write of a state field stands for: the one transition
+        leaving the record's state for the state written. None when no state field changes or
+        no transition leads there (the update step then refuses the write, naming the
+        transitions that leave the state); a write that changes two state fields at once, or
+        that several transitions could stand for, is refused here."""
+        cat = self.catalog(conn, snap)
+        moves = []
+        for wf in cat.workflows_of(ce.name):
+            sf = wf.state_field
+            if sf not in data or data[sf] == before.get(sf):
+                continue
+            state, target = before.get(sf), data[sf]
+            names = sorted(
+                {t.name for t in wf.transitions if t.spec.leaves(state) and t.spec.to == target}
+            )
+            if len(names) > 1:
+                raise _problems(
+                    ce.name,
+                    [
+                        FieldProblem(
+                            sf,
+                            f"several transitions of workflow {wf.name!r} lead from {state!r} "
+                            f"to {target!r} ({', '.join(names)}): fire one of them by name",
+                        )
+                    ],
+                )
+            if names:
+                moves.append(StateMove(wf.name, sf, names[0]))
+        if len(moves) > 1:
+            raise _problems(
+                ce.name,
+                [
+                    FieldProblem(m.state_field, "only one state field may change in one write")
+                    for m in moves
+                ],
+            )
+        return moves[0] if moves else None
 
     # -- after the SQL --------------------------------------------------------------------------
 

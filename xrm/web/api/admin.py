@@ -32,6 +32,39 @@ def _body() -> dict:
     return body
 
 
+def _plain(value: str) -> bool:
+    """No control characters (NUL among them, which PostgreSQL refuses in text) and no lone
+    surrogates."""
+    return not any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in value)
+
+
+def _role_name(value, what: str = "'name'") -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 64 or not _plain(value):
+        raise BadRequest(
+            f"{what} is a role name of at most 64 characters, without control characters"
+        )
+    return value
+
+
+def _existing_role(name) -> str:
+    _role_name(name, "the role")
+    if not current_app.appbuilder.sm.find_role(name):
+        raise NotFound(f"role {name!r} does not exist")
+    return name
+
+
+def _roles(value) -> list:
+    """A body's ``roles``: a list of existing role names -> FAB's role objects."""
+    if not isinstance(value, list) or not all(isinstance(r, str) and _plain(r) for r in value):
+        raise BadRequest("'roles' is a list of role names")
+    sm = current_app.appbuilder.sm
+    roles = [sm.find_role(r) for r in value]
+    unknown = [name for name, r in zip(value, roles, strict=True) if r is None]
+    if unknown:
+        raise BadRequest(f"unknown role(s) in 'roles': {', '.join(map(repr, unknown))}")
+    return roles
+
+
 def _role_grants(conn, role: str) -> dict:
     from ...core.security.permissions import (
         assoc_permissionview_role,
@@ -92,9 +125,7 @@ def admin_roles():
 @api.post("/admin/roles")
 def admin_create_role():
     _admin()
-    name = _body().get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 64:
-        raise BadRequest("'name' is a role name of at most 64 characters")
+    name = _role_name(_body().get("name"))
     sm = current_app.appbuilder.sm
     if sm.find_role(name):
         raise Conflict(f"role {name!r} already exists")
@@ -114,9 +145,13 @@ def admin_set_grants(role: str, entity: str):
         raise BadRequest(f"'actions' is a list of {', '.join(ENTITY_ACTIONS)}")
     p = current_app.extensions["xrm"]
     with p.engine.begin() as conn:
-        p.registry.snapshot(conn).entity(entity)
-        if not current_app.appbuilder.sm.find_role(role):
-            raise NotFound(f"role {role!r} does not exist")
+        ce = p.registry.snapshot(conn).entity(entity)
+        _existing_role(role)
+        if scope in ("own", "team") and ce.definition.ownership != "user":
+            raise BadRequest(
+                f"{entity} is owned by the organisation (its records have no owner): "
+                f"a {scope!r} scope would hide every record; give 'all'"
+            )
         grants.revoke(conn, role, entity, [a for a in ENTITY_ACTIONS if a not in actions])
         grants.grant(conn, role, entity, actions)
         grants.set_scope(conn, role, entity, scope)
@@ -134,6 +169,7 @@ def admin_secure_field(role: str, entity: str, field: str):
     p = current_app.extensions["xrm"]
     with p.engine.begin() as conn:
         ce = p.registry.snapshot(conn).entity(entity)
+        _existing_role(role)
         if field not in ce.fields:
             raise NotFound(f"{entity} has no field {field!r}")
         grants.secure_field(conn, role, entity, field, read=read, write=write)
@@ -143,6 +179,7 @@ def admin_secure_field(role: str, entity: str, field: str):
 @api.delete("/admin/roles/<role>/entities/<entity>/fields/<field>")
 def admin_unsecure_field(role: str, entity: str, field: str):
     _admin()
+    _role_name(role, "the role")
     t = field_permission
     with _engine().begin() as conn:
         conn.execute(t.delete().where(t.c.role == role, t.c.entity == entity, t.c.field == field))
@@ -179,11 +216,18 @@ def admin_create_user():
     ]
     if missing:
         raise BadRequest(f"missing {', '.join(missing)}")
+    bad = [
+        k
+        for k in ("username", "email", "firstName", "lastName")
+        if k in body and not (isinstance(body[k], str) and _plain(body[k]) and len(body[k]) <= 256)
+    ]
+    if bad:
+        raise BadRequest(
+            f"{', '.join(bad)}: text of at most 256 characters without control characters"
+        )
     if sm.find_user(username=body["username"]):
         raise Conflict(f"user {body['username']!r} already exists")
-    roles = [sm.find_role(r) for r in body.get("roles", [])]
-    if any(r is None for r in roles):
-        raise BadRequest("unknown role in 'roles'")
+    roles = _roles(body.get("roles", []))
     user = sm.add_user(
         body["username"],
         body.get("firstName", ""),
@@ -210,10 +254,7 @@ def admin_update_user(user_id: int):
             raise BadRequest("'active' is true or false")
         user.active = body["active"]
     if "roles" in body:
-        roles = [sm.find_role(r) for r in body["roles"]]
-        if any(r is None for r in roles):
-            raise BadRequest("unknown role in 'roles'")
-        user.roles = roles
+        user.roles = _roles(body["roles"])
     sm.update_user(user)
     return jsonify(_user_json(user))
 
