@@ -334,3 +334,36 @@ def test_reads_use_the_snapshot_of_their_connection_not_the_last_compiled_one(
     monkeypatch.setattr(type(platform.registry), "current", property(lambda self: None))
     with platform.engine.begin() as conn:
         assert records.get(conn, SYSTEM, "crm.deal", deal)["tags"] == []
+
+
+def test_team_scope_shows_the_records_of_the_actors_teams_in_lists_and_gets(platform):
+    from xrm.core.security import directory
+
+    setup(platform)
+    with platform.engine.begin() as conn:
+        grants.grant(conn, "Rep", "crm.account", ["read", "create", "update"])
+        grants.set_scope(conn, "Rep", "crm.account", "team")
+        me, mate, other, loner = (
+            directory.ensure_user(conn, name, name, "User", roles=["Rep"])
+            for name in ("me", "mate", "other", "loner")
+        )
+        directory.ensure_team(conn, "north", [me, mate])
+        directory.ensure_team(conn, "south", [other])
+        ids = {
+            owner: platform.records.create(
+                conn, SYSTEM, "crm.account", {"name": name, "owner_id": owner}
+            )["id"]
+            for owner, name in ((me, "Mine"), (mate, "Mate's"), (other, "Other's"))
+        }
+    rep = Actor(user_id=me, username="me", roles=("Rep",))
+    alone = Actor(user_id=loner, username="loner", roles=("Rep",))
+    with platform.engine.begin() as conn:
+        listed = platform.records.query(conn, rep, "crm.account", {"order": "id"})
+        assert [r["name"] for r in listed] == ["Mine", "Mate's"]
+        assert platform.records.get(conn, rep, "crm.account", ids[mate])["name"] == "Mate's"
+        with pytest.raises(RecordNotFound):
+            platform.records.get(conn, rep, "crm.account", ids[other])
+        with pytest.raises(RecordNotFound):
+            platform.records.update(conn, rep, "crm.account", ids[other], {"revenue": 1})
+        # a user in no team sees only their own records (none here)
+        assert platform.records.query(conn, alone, "crm.account", {}) == []

@@ -265,3 +265,74 @@ def test_a_user_without_read_permission_gets_403(api, app):
         grants.grant(conn, "Public", "crm.account", ["read"])
     assert api.get("/data/crm.account", token=token).status_code == 200
     assert api.post("/data/crm.account", token=token, json={"name": "x"}).status_code == 403
+
+
+def _colleagues(app, api, scope):
+    """Users me, mate (one team) and other, role Rep with ``scope`` on crm.account and the field
+    ``size`` hidden from it; one account each, every one then given a size and a code by the
+    administrator. Returns tokens and ids."""
+    from xrm.core.security import directory
+
+    with app.extensions["xrm"].engine.begin() as conn:
+        grants.ensure_role(conn, "Rep")
+        grants.grant(conn, "Rep", "crm.account", ["read", "create", "update", "delete"])
+        grants.set_scope(conn, "Rep", "crm.account", scope)
+        grants.secure_field(conn, "Admin", "crm.account", "size", read=True, write=True)
+    with app.app_context():
+        sm = app.appbuilder.sm
+        users = {
+            n: sm.add_user(
+                n, n, "U", f"{n}@example.org", sm.find_role("Rep"), password=f"pw-{n}"
+            ).id
+            for n in ("me", "mate", "other")
+        }
+    with app.extensions["xrm"].engine.begin() as conn:
+        directory.ensure_team(conn, "north", [users["me"], users["mate"]])
+    client = app.test_client()
+    tokens, ids = {}, {}
+    for name in users:
+        login = {"username": name, "password": f"pw-{name}", "provider": "db"}
+        tokens[name] = client.post("/api/v1/security/login", json=login).json["access_token"]
+        res = api.post("/data/crm.account", token=tokens[name], json={"name": name})
+        assert res.status_code == 201, res.json
+        ids[name] = res.json["id"]
+        # a visible and a secured field changed together: the update is in everyone's history
+        patch = {"size": 42, "code": f"C-{name}"}
+        assert api.patch(f"/data/crm.account/{ids[name]}", json=patch).status_code == 200
+    return tokens, ids
+
+
+@pytest.mark.parametrize(
+    ("scope", "seen"), [("own", {"me"}), ("team", {"me", "mate"}), ("all", {"me", "mate", "other"})]
+)
+def test_the_changes_feed_keeps_to_the_record_scope_and_hides_secured_fields(api, app, scope, seen):
+    tokens, ids = _colleagues(app, api, scope)
+    api.delete(f"/data/crm.account/{ids['other']}")  # a deletion out of scope stays unseen
+    feed = api.get("/data/crm.account/changes?since=0", token=tokens["me"]).json
+    names = {i["record"]["name"] for i in feed["items"] if i["action"] != "deleted"}
+    assert names == seen - {"other"}
+    deleted = [i["id"] for i in feed["items"] if i["action"] == "deleted"]
+    assert deleted == ([ids["other"]] if "other" in seen else [])
+    assert all("size" not in i.get("record", {}) for i in feed["items"])
+    assert any(
+        i["record"]["size"] == 42 for i in api.get("/data/crm.account/changes").json["items"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("scope", "seen"), [("own", {"me"}), ("team", {"me", "mate"}), ("all", {"me", "mate", "other"})]
+)
+def test_history_keeps_to_the_record_scope_and_hides_secured_fields(api, app, scope, seen):
+    tokens, ids = _colleagues(app, api, scope)
+    for name, rid in ids.items():
+        res = api.get(f"/data/crm.account/{rid}/history", token=tokens["me"])
+        if name not in seen:
+            assert res.status_code == 404
+            assert res.mimetype == "application/problem+json"
+            continue
+        assert res.status_code == 200
+        update, _create = res.json["items"]
+        assert update["changes"] == {"code": {"old": None, "new": f"C-{name}"}}
+        assert all("size" not in e["changes"] for e in res.json["items"])
+    full = api.get(f"/data/crm.account/{ids['me']}/history").json["items"]
+    assert full[0]["changes"]["size"] == {"old": None, "new": 42}

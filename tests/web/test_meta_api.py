@@ -294,3 +294,46 @@ def test_action_types_list_the_builtin_ones_with_their_parameters(app, admin_tok
     assert by_name["webhook"]["required"] == ["url"]
     assert by_name["notify"]["params"]["to"]["type"] == "object"
     assert by_name["setFields"]["plugin"] is None
+
+
+def test_apply_endpoint_with_a_null_fallback_empties_the_rows_that_do_not_convert(app, admin_token):
+    client = app.test_client()
+    text_size = {
+        "x-xrm": {"name": "crm.account"},
+        "properties": {"name": {"type": "string"}, "size": {"type": "string"}},
+    }
+    int_size = {
+        "x-xrm": {"name": "crm.account"},
+        "properties": {"name": {"type": "string"}, "size": {"type": "integer"}},
+    }
+    headers = auth(admin_token)
+    client.post("/api/v1/meta/apply", json={"definitions": [text_size]}, headers=headers)
+    for size in ("12", "twelve"):
+        res = client.post(
+            "/api/v1/data/crm.account", json={"name": size, "size": size}, headers=headers
+        )
+        assert res.status_code == 201
+    res = client.post(
+        "/api/v1/meta/apply", json={"definitions": [int_size], "confirm": True}, headers=headers
+    )
+    assert res.status_code == 409
+    assert res.mimetype == "application/problem+json"
+    assert "1 row(s) do not fit" in res.json["detail"]
+    res = client.post(
+        "/api/v1/meta/apply",
+        json={"definitions": [int_size], "confirm": True, "fallbacks": "null"},
+        headers=headers,
+    )
+    assert res.status_code == 400
+    res = client.post(
+        "/api/v1/meta/apply",
+        json={
+            "definitions": [int_size],
+            "confirm": True,
+            "fallbacks": {"crm.account.size": "null"},
+        },
+        headers=headers,
+    )
+    assert res.status_code == 200, res.json
+    items = client.get("/api/v1/data/crm.account?order=id", headers=headers).json["items"]
+    assert [(i["name"], i["size"]) for i in items] == [("12", 12), ("twelve", None)]

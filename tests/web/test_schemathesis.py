@@ -248,3 +248,15 @@ def test_a_role_or_user_name_with_a_control_character_is_a_bad_request(api):
         "/api/v1/admin/users", json={**user, "username": "u", "roles": ["Nope"]}, headers=headers
     )
     assert res.status_code == 400 and "'Nope'" in res.json["detail"]
+
+
+def test_every_team_answer_matches_the_document(app, admin_token):
+    """The team administration endpoints, with generated names, members and bodies."""
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    client = app.test_client()
+    client.post("/api/v1/admin/teams", json={"name": "north"}, headers=headers)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, headers=headers)
+    schema = schema.include(path_regex=r"^/admin/teams")
+    runs = ((GenerationMode.POSITIVE, 15), (GenerationMode.NEGATIVE, 10))
+    failures = conformance_failures(schema, headers, CHECKS, runs)
+    assert not failures, "\n\n".join(failures)

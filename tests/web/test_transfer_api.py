@@ -6,6 +6,8 @@ import io
 
 import pytest
 
+from xrm.core.security import grants
+
 ACCOUNT = {
     "x-xrm": {"name": "crm.account", "unique": [["code"]]},
     "required": ["name"],
@@ -86,3 +88,57 @@ def test_xlsx_export_is_a_workbook(client):
 
 def test_a_bad_export_query_is_a_400_before_any_output(client):
     assert client.get("/api/v1/data/crm.account/export?size=between.1").status_code == 400
+
+
+def _login_as_clerk(app, actions):
+    """A token of a user whose role may do ``actions`` with crm.account, and nothing else."""
+    with app.app_context():
+        sm = app.appbuilder.sm
+        sm.add_role("Clerk")
+        sm.add_user(
+            "clerk", "C", "Lerk", "clerk@example.org", sm.find_role("Clerk"), password="pw-clerk"
+        )
+    with app.extensions["xrm"].engine.begin() as conn:
+        grants.grant(conn, "Clerk", "crm.account", actions)
+    res = app.test_client().post(
+        "/api/v1/security/login",
+        json={"username": "clerk", "password": "pw-clerk", "provider": "db"},
+    )
+    return res.json["access_token"]
+
+
+@pytest.mark.parametrize("format_", ["csv", "xlsx"])
+def test_export_without_the_export_permission_is_a_403_problem(app, client, format_):
+    upload(client, "code,name\nA,Acme\n")
+    token = _login_as_clerk(app, ["read", "create", "update", "import"])
+    res = client.get(f"/api/v1/data/crm.account/export?format={format_}", headers=auth(token))
+    assert res.status_code == 403
+    assert res.mimetype == "application/problem+json"
+    assert "export" in res.json["detail"]
+    assert client.get("/api/v1/data/crm.account", headers=auth(token)).status_code == 200
+
+
+def test_import_without_the_import_permission_is_a_403_problem_and_writes_nothing(app, client):
+    token = _login_as_clerk(app, ["read", "create", "update", "export"])
+    data = {"file": (io.BytesIO(b"code,name\nA,Acme\n"), "accounts.csv")}
+    res = client.post(
+        "/api/v1/data/crm.account/import",
+        data=data,
+        content_type="multipart/form-data",
+        headers=auth(token),
+    )
+    assert res.status_code == 403
+    assert res.mimetype == "application/problem+json"
+    assert "import" in res.json["detail"]
+    assert client.get("/api/v1/data/crm.account").json["items"] == []
+    # the same user with the permission imports the file
+    with app.extensions["xrm"].engine.begin() as conn:
+        grants.grant(conn, "Clerk", "crm.account", ["import"])
+    data = {"file": (io.BytesIO(b"code,name\nA,Acme\n"), "accounts.csv")}
+    res = client.post(
+        "/api/v1/data/crm.account/import",
+        data=data,
+        content_type="multipart/form-data",
+        headers=auth(token),
+    )
+    assert res.status_code == 200, res.json

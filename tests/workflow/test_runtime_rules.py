@@ -248,3 +248,95 @@ def test_date_relative_and_cron_automations(env):
         assert svc.run_schedules(conn, dt.datetime(2099, 6, 9, 1)) == 1  # remind; nightly done
         assert svc.run_schedules(conn, dt.datetime(2099, 6, 9, 1, 30)) == 0
     assert env.get(rec["id"])["notes"] == "closing tomorrow"
+
+
+def _runs(env, rid):
+    """(automation, trigger, status) of the runs on a record, also a deleted one."""
+    t = automation_run
+    with env.tx() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.select(t.c.automation, t.c.trigger, t.c.status)
+                .where(t.c.entity == "sales.opportunity", t.c.record_id == rid)
+                .order_by(t.c.id)
+            )
+        ]
+
+
+def test_an_automation_on_delete_runs_with_the_deleted_record(env):
+    _with_automations(
+        env,
+        [
+            {
+                "name": "gone",
+                "on": "delete",
+                "when": "record.name == 'ACME'",
+                "actions": [
+                    {
+                        "type": "webhook",
+                        "url": "https://example.com/gone",
+                        "payload": {"name": "record.name"},
+                    }
+                ],
+            }
+        ],
+    )
+    rep = env.users["rep"]
+    kept = env.create(rep, {"name": "Other"})
+    rec = env.create(rep, {"name": "ACME"})
+    assert _runs(env, rec["id"]) == []  # not on create
+    with env.tx() as conn:
+        env.records.delete(conn, rep, "sales.opportunity", rec["id"])
+        env.records.delete(conn, rep, "sales.opportunity", kept["id"])
+    assert _runs(env, rec["id"]) == [("gone", "delete", "done")]
+    assert _runs(env, kept["id"]) == [("gone", "delete", "skipped")]  # its condition is false
+    with env.tx() as conn:
+        [hook] = conn.execute(sa.select(outbox).where(outbox.c.topic == "action.webhook")).all()
+    payload = json.loads(hook.payload)
+    assert payload["url"] == "https://example.com/gone"
+    assert payload["payload"] == {"name": "ACME"}
+
+
+def test_an_automation_on_delete_may_not_set_fields(env):
+    doc = json.loads(json.dumps(RULES))
+    doc["automations"] = [
+        {
+            "name": "gone",
+            "on": "delete",
+            "actions": [{"type": "setFields", "values": {"notes": "'x'"}}],
+        }
+    ]
+    with pytest.raises(WorkflowInvalid, match="deleted record"):
+        env.save("rules", doc)
+
+
+def test_an_automation_on_a_transition_runs_after_that_transition_only(env):
+    _with_automations(
+        env,
+        [
+            {
+                "name": "quoted",
+                "on": "transition",
+                "transition": "send_quote",
+                "actions": [{"type": "setFields", "values": {"notes": "'was quoted'"}}],
+            },
+            {
+                "name": "any_move",
+                "on": "transition",
+                "actions": [{"type": "setFields", "values": {"priority": "'high'"}}],
+            },
+        ],
+    )
+    rep = env.users["rep"]
+    rec = env.create(rep, {"name": "ACME", "amount": "10"})
+    env.update(rep, rec["id"], {"amount": "20"})  # an update is no transition
+    assert _runs(env, rec["id"]) == []
+    env.fire(rep, rec["id"], "send_quote", values={"valid_until": "2030-01-31"})
+    got = env.get(rec["id"])
+    assert (got["stage"], got["notes"], got["priority"]) == ("quoted", "was quoted", "high")
+    other = env.create(rep, {"name": "Other", "amount": "10"})
+    env.fire(rep, other["id"], "lose", comment="x", values={"lost_reason": "price"})
+    got = env.get(other["id"])
+    assert (got["notes"], got["priority"]) == (None, "high")
+    assert _runs(env, other["id"]) == [("any_move", "transition", "done")]

@@ -1,4 +1,5 @@
-"""Administration API: roles, their entity grants, record scopes and field security; users."""
+"""Administration API: roles, their entity grants, record scopes and field security; users;
+teams."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, Conflict, Forbidden, NotFound
 
-from ...core.security import grants
+from ...core.security import grants, teams
 from ...core.security.permissions import ENTITY_ACTIONS, ENTITY_VIEW_PREFIX
 from ...core.tables import field_permission, record_scope
 from ..auth import current_actor
@@ -256,3 +257,44 @@ def admin_update_user(user_id: int):
         user.roles = _roles(body["roles"])
     sm.update_user(user)
     return jsonify(_user_json(user))
+
+
+# -- teams: the groups the "team" record scope reads (docs/rest.md) -----------------------------
+
+
+@api.get("/admin/teams")
+def admin_teams():
+    _admin()
+    with _engine().connect() as conn:
+        return jsonify({"items": teams.list_teams(conn)})
+
+
+@api.post("/admin/teams")
+def admin_create_team():
+    _admin()
+    body = _body()
+    with _engine().begin() as conn:
+        return jsonify(teams.create_team(conn, body)), 201
+
+
+@api.get("/admin/teams/<name>")
+def admin_team(name: str):
+    _admin()
+    with _engine().connect() as conn:
+        return jsonify(teams.get_team(conn, name))
+
+
+@api.patch("/admin/teams/<name>")
+def admin_update_team(name: str):
+    _admin()
+    body = _body()
+    with _engine().begin() as conn:
+        return jsonify(teams.update_team(conn, name, body))
+
+
+@api.delete("/admin/teams/<name>")
+def admin_delete_team(name: str):
+    _admin()
+    with _engine().begin() as conn:
+        teams.delete_team(conn, name)
+    return "", 204

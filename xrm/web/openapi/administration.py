@@ -6,6 +6,7 @@ from typing import Any
 
 from ...core.security.access import SCOPES
 from ...core.security.permissions import ENTITY_ACTIONS
+from ...core.security.teams import LIMITS
 from ...metadata.compiler import MetadataSnapshot
 from ...metadata.names import FIELD_NAME_PATTERN
 from .common import (
@@ -271,6 +272,106 @@ def admin_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
                     }
                 ),
             )
+        },
+        **team_paths(),
+    }
+
+
+def team_paths() -> dict[str, Any]:
+    """Teams: the groups whose members share records under the ``team`` record scope."""
+    text = {"type": "string", "pattern": r"^[^\x00-\x1f]*$"}
+    name = {
+        **text,
+        "minLength": 1,
+        "maxLength": LIMITS["name"],
+        "pattern": r"^[^\s/\x00-\x1f]([^/\x00-\x1f]*[^\s/\x00-\x1f])?$",
+    }
+    members = {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "description": "User names: every member (a PATCH replaces the list).",
+    }
+    team = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "label": {"type": "string"},
+            "description": {"type": ["string", "null"]},
+            "members": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["name", "label", "members"],
+    }
+    fields = {
+        "name": name,
+        "label": {**text, "maxLength": LIMITS["label"]},
+        "description": {"type": ["string", "null"], "maxLength": LIMITS["description"]},
+        "members": members,
+    }
+    team_name = path_parameter("name", "A team's name.", {"type": "string", "minLength": 1})
+    return {
+        "/admin/teams": {
+            "get": operation(
+                "admin.teams.list",
+                "Teams with their members",
+                [ADMIN],
+                {
+                    "200": json_response(
+                        "The teams, by name.",
+                        {
+                            "type": "object",
+                            "properties": {"items": {"type": "array", "items": team}},
+                            "required": ["items"],
+                        },
+                    )
+                },
+                (403,),
+            ),
+            "post": operation(
+                "admin.teams.create",
+                "Create a team",
+                [ADMIN],
+                {"201": json_response("Created.", team)},
+                (400, 403, 404, 409, 422),
+                description="404: a member names no user; 409: the name is taken.",
+                body=json_body(
+                    {
+                        "type": "object",
+                        "properties": fields,
+                        "required": ["name"],
+                        "additionalProperties": False,
+                    }
+                ),
+            ),
+        },
+        "/admin/teams/{name}": {
+            "get": operation(
+                "admin.teams.get",
+                "A team with its members",
+                [ADMIN],
+                {"200": json_response("The team.", team)},
+                (403, 404),
+                parameters=[team_name],
+            ),
+            "patch": operation(
+                "admin.teams.update",
+                "Rename a team, change its label or description, or set its members",
+                [ADMIN],
+                {"200": json_response("The team.", team)},
+                (400, 403, 404, 409, 422),
+                description="Members take effect on the members' next request.",
+                parameters=[team_name],
+                body=json_body(
+                    {"type": "object", "properties": fields, "additionalProperties": False}
+                ),
+            ),
+            "delete": operation(
+                "admin.teams.delete",
+                "Delete a team (its members and their records stay)",
+                [ADMIN],
+                {"204": {"description": "Deleted."}},
+                (403, 404),
+                parameters=[team_name],
+            ),
         },
     }
 
