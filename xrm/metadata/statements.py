@@ -17,6 +17,7 @@ connection's own handler, so callers catch ``sa.exc.IntegrityError`` as before.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -66,7 +67,7 @@ class Prepared:
     # -- compiling --------------------------------------------------------------------------------
 
     def _plan_for(self, conn: sa.Connection, params: Mapping[str, Any]) -> _Plan | None:
-        if not _direct(conn):
+        if _direct(conn) is None:
             return None
         dialect = conn.dialect
         key = (dialect, tuple(params)) if self.statement.is_dml else (dialect,)
@@ -77,11 +78,22 @@ class Prepared:
             return plan
 
 
-def _direct(conn: sa.Connection) -> bool:
-    """May a statement skip ``Connection.execute`` on this connection?"""
-    if conn.dialect.name != "sqlite" or not conn.in_transaction():
-        return False
-    return unobserved(conn)
+def _direct(conn: sa.Connection) -> Any:
+    """The DBAPI connection to send a statement to directly, or None when it must go through
+    ``Connection.execute``. Decided once per transaction (remembered on the connection with
+    the transaction it holds for): an event listener added in the middle of a transaction
+    sees its statements from the next transaction on."""
+    tx = conn._transaction
+    if tx is None or not tx.is_active:
+        return None
+    memo = conn.__dict__.get("_xrm_direct")
+    if memo is not None and memo[0] is tx:
+        return memo[1]
+    direct = None
+    if conn.dialect.name == "sqlite" and unobserved(conn):
+        direct = conn.connection.driver_connection
+    conn.__dict__["_xrm_direct"] = (tx, direct)
+    return direct
 
 
 def unobserved(conn: sa.Connection) -> bool:
@@ -128,16 +140,13 @@ class _Plan:
             if bind.expanding:
                 return None
             value = defaults.get(name, bind.effective_value if name not in keys else None)
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            binds.append((name, name in keys, value, process))
+            binds.append((name, name in keys, value, _bind_processor(bind.type, dialect)))
         names: tuple[str, ...] = ()
         converters: list[Any] = []
         if statement.is_select:
             columns = list(statement.selected_columns)
             names = tuple(c.name for c in columns)
-            converters = [
-                c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
-            ]
+            converters = [_result_processor(c.type, dialect) for c in columns]
         return cls(compiled.string, tuple(binds), names, converters)
 
     def execute(self, conn: sa.Connection, params: Mapping[str, Any]):
@@ -147,7 +156,7 @@ class _Plan:
             if process is not None and value is not None:
                 value = process(value)
             values.append(value)
-        dbapi = conn.connection.driver_connection
+        dbapi = conn.__dict__["_xrm_direct"][1]  # set by ``_direct`` for this transaction
         try:
             return dbapi.execute(self.sql, values)
         except Exception as exc:
@@ -164,3 +173,55 @@ class _Plan:
             )
             for row in rows
         ]
+
+
+# SQLite keeps datetimes as text, ``YYYY-MM-DD HH:MM:SS.ffffff`` by default. SQLAlchemy's
+# processors build and parse it with ``%`` formatting and a regular expression, a few
+# microseconds each; a transition writes eight and reads four. ``isoformat`` and
+# ``fromisoformat`` do the same in C for the values they are sure to treat alike (naive
+# datetimes, the full default format); anything else goes to SQLAlchemy's own processor.
+
+
+def _sqlite_datetime(type_: Any, dialect) -> Any:
+    from sqlalchemy.dialects.sqlite import DATETIME
+
+    impl = type_.dialect_impl(dialect)
+    if (
+        type(impl) is DATETIME
+        and impl._storage_format == DATETIME._storage_format
+        and impl._reg is None
+    ):
+        return impl
+    return None
+
+
+def _bind_processor(type_: Any, dialect) -> Any:
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    if process is None or _sqlite_datetime(type_, dialect) is None:
+        return process
+    datetime = dt.datetime
+
+    def fast(value):
+        if type(value) is datetime and value.tzinfo is None:
+            return value.isoformat(" ", "microseconds")
+        return process(value)
+
+    return fast
+
+
+def _result_processor(type_: Any, dialect) -> Any:
+    process = type_.dialect_impl(dialect).result_processor(dialect, None)
+    if process is None or _sqlite_datetime(type_, dialect) is None:
+        return process
+    parse = dt.datetime.fromisoformat
+
+    def fast(value):
+        # Exactly the default format (26 characters, microseconds included), else SQLAlchemy.
+        if type(value) is str and len(value) == 26 and value[10] == " ":
+            try:
+                return parse(value)
+            except ValueError:
+                pass
+        return process(value)
+
+    return fast

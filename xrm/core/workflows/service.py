@@ -347,6 +347,10 @@ class WorkflowService:
             )
         values = dict(values or {})
         wf = self._workflow_with(wfs, transition, lambda w: record.get(w.state_field), workflow)
+        # Only the approvals of the transition taken count: without approval steps, none are
+        # read (the state change still deletes those given for the record's other ones).
+        t = wf.transition(transition, record.get(wf.state_field)) or wf.transition(transition)
+        needs_approvals = t is not None and bool(t.approvals)
         firing = fire(
             wf,
             transition,
@@ -354,7 +358,7 @@ class WorkflowService:
             actor,
             record.get("owner_id"),
             TransitionInput(comment, values),
-            self.approvals_of(conn, entity, record_id, wf.name),
+            self.approvals_of(conn, entity, record_id, wf.name) if needs_approvals else (),
         )
         # The row as a whole record, for the audit's comparison (a copy: hooks see ``record``).
         # With many-to-many fields ``record`` holds the links in the reader's scope only.

@@ -395,6 +395,38 @@ class Checker:
         return CelType("double")
 
 
+def variable_uses(node: ast.Node) -> tuple[tuple[str, frozenset[str] | None], ...]:
+    """The variables an expression reads, each with the fields it reads of it (``x.f``,
+    ``x['f']``), or None when it uses the variable otherwise (as a whole, by a computed key,
+    in a macro...). Names bound by macros count too: a superset is harmless."""
+    selected: dict[int, str] = {}
+    for n in ast.walk(node):
+        if isinstance(n, ast.Select) and isinstance(n.operand, ast.Ident):
+            selected[id(n.operand)] = n.field
+        elif (
+            isinstance(n, ast.Index)
+            and isinstance(n.operand, ast.Ident)
+            and isinstance(n.index, ast.Literal)
+            and n.index.kind == "string"
+        ):
+            selected[id(n.operand)] = n.index.value
+    uses: dict[str, set[str] | None] = {}
+    for n in ast.walk(node):
+        if not isinstance(n, ast.Ident):
+            continue
+        field = selected.get(id(n))
+        if field is None:
+            uses[n.name] = None
+        elif n.name not in uses:
+            uses[n.name] = {field}
+        elif uses[n.name] is not None:
+            uses[n.name].add(field)
+    return tuple(
+        (name, None if fields is None else frozenset(fields))
+        for name, fields in sorted(uses.items())
+    )
+
+
 def record_fields(node: ast.Node, record: str = "record") -> frozenset[str]:
     """The fields of ``record`` an expression reads (``record.x``, ``record['x']``)."""
     out = set()

@@ -116,10 +116,72 @@ _SYSTEM_TYPES = {
 def record_value(entity: EntityDefinition, record: Mapping[str, Any]) -> dict[str, Any]:
     """The ``record`` variable: every field of the entity (null when absent) and the system
     columns, converted for CEL. Fields the entity does not have are left out."""
-    out = {name: cel_value(ftype, record.get(name)) for name, ftype in _SYSTEM_TYPES.items()}
-    for f in entity.fields:
-        out[f.name] = cel_value(f.type, record.get(f.name))
-    return out
+    return {name: cel_value(ftype, record.get(name)) for name, ftype in field_types(entity).items()}
+
+
+def field_types(entity: EntityDefinition) -> Mapping[str, str]:
+    """Name -> type of every field of ``record`` (system columns first), worked out once per
+    (immutable) entity definition and kept on it."""
+    try:
+        return entity.__dict__["_xrm_cel_types"]
+    except KeyError:
+        types = dict(_SYSTEM_TYPES)
+        for f in entity.fields:
+            types[f.name] = f.type
+        # A frozen dataclass: the memo goes in its __dict__ directly, as cached_property does.
+        entity.__dict__["_xrm_cel_types"] = types
+        return types
+
+
+class RecordValue(Mapping):
+    """The ``record`` variable converted field by field when first read: an expression reads
+    a few fields of a record, and converting every one (timestamps above all) cost more than
+    evaluating it. Reads as :func:`record_value` would give it (same keys, same values)."""
+
+    __slots__ = ("_done", "_source", "_types")
+
+    def __init__(
+        self, types: Mapping[str, str], source: Mapping[str, Any], done: dict | None = None
+    ):
+        self._types = types
+        self._source = source
+        self._done = {} if done is None else done
+
+    @classmethod
+    def of(cls, entity: EntityDefinition, record: Mapping[str, Any]) -> RecordValue:
+        # A copy: the caller may go on changing its record (rules do, field by field).
+        return cls(field_types(entity), dict(record))
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._done[name]
+        except KeyError:
+            ftype = self._types[name]  # a name that is no field stays a KeyError
+            value = self._done[name] = cel_value(ftype, self._source.get(name))
+            return value
+
+    def __iter__(self):
+        return iter(self._types)
+
+    def __len__(self) -> int:
+        return len(self._types)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def whole(self) -> dict[str, Any]:
+        return {name: self[name] for name in self._types}
+
+    def only(self, names) -> dict[str, Any]:
+        """The fields ``names`` that the record has (others are left out, as in the whole)."""
+        types = self._types
+        return {name: self[name] for name in names if name in types}
+
+    def changed(self, changes: Mapping[str, Any]) -> RecordValue:
+        """This record with ``changes`` (field -> new value) applied; the fields converted
+        already and not changed are kept."""
+        done = {k: v for k, v in self._done.items() if k not in changes}
+        return RecordValue(self._types, {**self._source, **changes}, done)
 
 
 def changed_record_value(
