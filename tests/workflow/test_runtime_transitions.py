@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -127,6 +128,35 @@ def test_time_in_state_is_logged_per_stay(env):
     ]
     assert stays[0]["leftAt"] is not None and stays[0]["seconds"] >= 0
     assert stays[1]["leftAt"] is None
+
+
+@pytest.mark.parametrize(
+    "entered",
+    [
+        dt.datetime(2026, 3, 1, 23, 59, 59, 999999),  # microseconds borrow from the second
+        dt.datetime(2026, 2, 28, 0, 0, 0, 1),
+        dt.datetime(1999, 12, 31, 12, 30, 15, 500000),
+    ],
+)
+def test_a_closed_stay_counts_its_seconds_to_the_microsecond(env, entered):
+    rep = env.users["rep"]
+    rec = env.create(rep, {"name": "ACME", "amount": "10"})
+    with env.tx() as conn:
+        conn.execute(
+            state_log.update()
+            .where(state_log.c.record_id == rec["id"], state_log.c.left_at.is_(None))
+            .values(entered_at=entered)
+        )
+    quote(env, rec["id"])
+    with env.tx() as conn:
+        stay = conn.execute(
+            sa.select(state_log.c.entered_at, state_log.c.left_at, state_log.c.seconds).where(
+                state_log.c.record_id == rec["id"], state_log.c.state == "draft"
+            )
+        ).one()
+    assert stay.entered_at == entered
+    # The length is computed by the database now, exactly as Python computes it.
+    assert stay.seconds == (stay.left_at - stay.entered_at).total_seconds()
 
 
 def test_if_match_with_an_old_version_is_a_precondition_failure(env):

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 
 from ...metadata.statements import Prepared
 from .tables import approval, state_log
@@ -34,18 +35,72 @@ def enter(
 
 # The statements of a transition, built and compiled once (see :mod:`xrm.core.statements`).
 _ENTER = Prepared(state_log.insert())
-_OPEN_STAYS = Prepared(
-    sa.select(state_log.c.id, state_log.c.entered_at).where(
-        state_log.c.entity == sa.bindparam("entity"),
-        state_log.c.record_id == sa.bindparam("record_id"),
-        state_log.c.workflow == sa.bindparam("workflow"),
-        state_log.c.left_at.is_(None),
-    )
-)
 _LEAVE = Prepared(
     state_log.update()
     .where(state_log.c.id == sa.bindparam("stay_id"))
     .values(left_at=sa.bindparam("now"), seconds=sa.bindparam("secs"))
+)
+
+
+class _SecondsSince(sa.sql.functions.GenericFunction):
+    """Seconds from a DATETIME column to a DATETIME parameter, exactly as Python's
+    ``(end - start).total_seconds()`` gives them (whole microseconds over 10**6)."""
+
+    type = sa.Float()
+    name = "xrm_seconds_since"
+    inherit_cache = True
+
+
+@compiles(_SecondsSince, "sqlite")
+def _seconds_since_sqlite(element, compiler, **kw):
+    # SQLite keeps the text ``YYYY-MM-DD HH:MM:SS.ffffff``; its date functions round to
+    # milliseconds, so whole seconds and microseconds are taken apart and subtracted as
+    # integers, then divided once (as Python does). Another text (not written by the
+    # platform) falls back to julianday, to the millisecond.
+    start, end = list(element.clauses)
+
+    def whole(x):
+        return f"CAST(strftime('%s', substr({compiler.process(x, **kw)}, 1, 19)) AS INTEGER)"
+
+    def micro(x):
+        return f"CAST(substr({compiler.process(x, **kw)}, 21, 6) AS INTEGER)"
+
+    def length(x):
+        return f"length({compiler.process(x, **kw)})"
+
+    return (
+        f"CASE WHEN {length(start)} = 26 AND {length(end)} = 26 "
+        f"THEN (({whole(end)} - {whole(start)}) * 1000000 + {micro(end)} - {micro(start)})"
+        " / 1000000.0 "
+        f"ELSE (julianday({compiler.process(end, **kw)}) - "
+        f"julianday({compiler.process(start, **kw)})) * 86400.0 END"
+    )
+
+
+@compiles(_SecondsSince)
+def _seconds_since(element, compiler, **kw):
+    # PostgreSQL: EXTRACT gives the interval's seconds as an exact numeric (PostgreSQL 14+).
+    start, end = list(element.clauses)
+    return (
+        f"CAST(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - "
+        f"{compiler.process(start, **kw)})) AS DOUBLE PRECISION)"
+    )
+
+
+#: Close the record's open stay in a workflow, with its length, in one statement (it was
+#: read first, to compute the seconds in Python).
+_CLOSE_STAY = Prepared(
+    state_log.update()
+    .where(
+        state_log.c.entity == sa.bindparam("in_entity"),
+        state_log.c.record_id == sa.bindparam("in_record"),
+        state_log.c.workflow == sa.bindparam("in_workflow"),
+        state_log.c.left_at.is_(None),
+    )
+    .values(
+        left_at=sa.bindparam("now", type_=sa.DateTime()),
+        seconds=_SecondsSince(state_log.c.entered_at, sa.bindparam("now", type_=sa.DateTime())),
+    )
 )
 _FORGET_APPROVALS = Prepared(
     approval.delete().where(
@@ -66,7 +121,10 @@ def _leave(conn, stays, now: dt.datetime) -> None:
 def move(conn, wf, record_id: int, firing, actor, now: dt.datetime) -> None:
     """A transition: close the current stay, open the next, forget the approvals."""
     which = {"entity": wf.entity.name, "record_id": record_id, "workflow": wf.name}
-    _leave(conn, _OPEN_STAYS.rows(conn, which), now)
+    _CLOSE_STAY.run(
+        conn,
+        {"in_entity": wf.entity.name, "in_record": record_id, "in_workflow": wf.name, "now": now},
+    )
     enter(conn, wf, record_id, firing.to_state, firing.transition, actor, now)
     _FORGET_APPROVALS.run(conn, which)
 
