@@ -51,35 +51,10 @@ class _SecondsSince(sa.sql.functions.GenericFunction):
     inherit_cache = True
 
 
-@compiles(_SecondsSince, "sqlite")
-def _seconds_since_sqlite(element, compiler, **kw):
-    # SQLite keeps the text ``YYYY-MM-DD HH:MM:SS.ffffff``; its date functions round to
-    # milliseconds, so whole seconds and microseconds are taken apart and subtracted as
-    # integers, then divided once (as Python does). Another text (not written by the
-    # platform) falls back to julianday, to the millisecond.
-    start, end = list(element.clauses)
-
-    def whole(x):
-        return f"CAST(strftime('%s', substr({compiler.process(x, **kw)}, 1, 19)) AS INTEGER)"
-
-    def micro(x):
-        return f"CAST(substr({compiler.process(x, **kw)}, 21, 6) AS INTEGER)"
-
-    def length(x):
-        return f"length({compiler.process(x, **kw)})"
-
-    return (
-        f"CASE WHEN {length(start)} = 26 AND {length(end)} = 26 "
-        f"THEN (({whole(end)} - {whole(start)}) * 1000000 + {micro(end)} - {micro(start)})"
-        " / 1000000.0 "
-        f"ELSE (julianday({compiler.process(end, **kw)}) - "
-        f"julianday({compiler.process(start, **kw)})) * 86400.0 END"
-    )
-
-
 @compiles(_SecondsSince)
 def _seconds_since(element, compiler, **kw):
-    # PostgreSQL: EXTRACT gives the interval's seconds as an exact numeric (PostgreSQL 14+).
+    # EXTRACT gives the interval's seconds as an exact numeric (PostgreSQL 14+), which the
+    # cast rounds to the nearest double, as Python's division does.
     start, end = list(element.clauses)
     return (
         f"CAST(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - "
@@ -87,8 +62,17 @@ def _seconds_since(element, compiler, **kw):
     )
 
 
-#: Close the record's open stay in a workflow, with its length, in one statement (it was
-#: read first, to compute the seconds in Python).
+#: Close the record's open stay in a workflow, with its length, in one statement (PostgreSQL:
+#: one round trip instead of two). Not on SQLite, whose date functions round to milliseconds:
+#: computing exact seconds from its text in SQL cost more than the SELECT it saved.
+_OPEN_STAYS = Prepared(
+    sa.select(state_log.c.id, state_log.c.entered_at).where(
+        state_log.c.entity == sa.bindparam("entity"),
+        state_log.c.record_id == sa.bindparam("record_id"),
+        state_log.c.workflow == sa.bindparam("workflow"),
+        state_log.c.left_at.is_(None),
+    )
+)
 _CLOSE_STAY = Prepared(
     state_log.update()
     .where(
@@ -121,10 +105,18 @@ def _leave(conn, stays, now: dt.datetime) -> None:
 def move(conn, wf, record_id: int, firing, actor, now: dt.datetime) -> None:
     """A transition: close the current stay, open the next, forget the approvals."""
     which = {"entity": wf.entity.name, "record_id": record_id, "workflow": wf.name}
-    _CLOSE_STAY.run(
-        conn,
-        {"in_entity": wf.entity.name, "in_record": record_id, "in_workflow": wf.name, "now": now},
-    )
+    if conn.dialect.name == "sqlite":
+        _leave(conn, _OPEN_STAYS.rows(conn, which), now)
+    else:
+        _CLOSE_STAY.run(
+            conn,
+            {
+                "in_entity": wf.entity.name,
+                "in_record": record_id,
+                "in_workflow": wf.name,
+                "now": now,
+            },
+        )
     enter(conn, wf, record_id, firing.to_state, firing.transition, actor, now)
     _FORGET_APPROVALS.run(conn, which)
 
