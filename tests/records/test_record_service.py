@@ -367,3 +367,55 @@ def test_team_scope_shows_the_records_of_the_actors_teams_in_lists_and_gets(plat
             platform.records.update(conn, rep, "crm.account", ids[other], {"revenue": 1})
         # a user in no team sees only their own records (none here)
         assert platform.records.query(conn, alone, "crm.account", {}) == []
+
+
+MANY_TYPES = {
+    "x-xrm": {"name": "crm.deal"},
+    "properties": {
+        "name": {"type": "string"},
+        "amount": {"x-xrm": {"type": "decimal", "precision": 12, "scale": 2}},
+        "budget": {"x-xrm": {"type": "money", "defaultCurrency": "EUR"}},
+        "closes": {"type": "string", "format": "date"},
+        "seen_at": {"type": "string", "format": "date-time"},
+        "tags": {"type": "array", "items": {"type": "string", "enum": ["a", "b", "c"]}},
+        "won": {"type": "boolean"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"name": "Renamed"},
+        {"budget": {"amount": "12.50", "currency": "USD"}, "won": True},
+        {"amount": None, "closes": "2031-02-03", "seen_at": "2030-05-06T07:08:09Z"},
+        {"tags": ["c"], "budget": None},
+    ],
+)
+def test_an_update_returns_audits_and_sends_the_record_as_it_is_stored(platform, changes):
+    setup(platform, MANY_TYPES)
+    with platform.engine.begin() as conn:
+        rid = platform.records.create(
+            conn,
+            SYSTEM,
+            "crm.deal",
+            {
+                "name": "Deal",
+                "amount": "10.00",
+                "budget": {"amount": "5", "currency": "EUR"},
+                "closes": "2030-01-02",
+                "seen_at": "2030-01-02T03:04:05Z",
+                "tags": ["a", "b"],
+                "won": False,
+            },
+        )["id"]
+        updated = platform.records.update(conn, SYSTEM, "crm.deal", rid, changes)
+    with platform.engine.connect() as conn:
+        stored = platform.records.get(conn, SYSTEM, "crm.deal", rid)
+        sent = conn.execute(
+            sa.select(outbox.c.payload).where(outbox.c.topic == "record.updated")
+        ).scalar_one()
+    # Only the fields written are dumped again after an UPDATE: the result is still the
+    # record as read back, field for field.
+    assert updated == stored
+    assert json.loads(sent)["record"] == json.loads(json.dumps(stored, default=str))

@@ -280,3 +280,73 @@ def test_a_result_too_large_for_its_decimal_field_is_refused(opportunity):
     for huge in (1e12, 1e300):
         with pytest.raises(ResultError, match="more than 12 digits before the point"):
             field_value(amount, huge)
+
+
+def test_an_expression_knows_the_variables_and_fields_it_reads(variables):
+    expr, _ = compile_expression(
+        "record.amount > 0.0 && record['stage'] == 'draft' && now > today && "
+        "user.roles.exists(r, r == 'x')",
+        variables,
+        BOOL,
+    )
+    assert dict(expr.uses) == {
+        "now": None,
+        "r": None,
+        "record": {"amount", "stage"},
+        "today": None,
+        "user": {"roles"},
+    }
+    # Used whole (as a map, or by a computed key): every field is given.
+    whole, _ = compile_expression("size(record) > 0 && record.amount > 0.0", variables, BOOL)
+    assert dict(whole.uses)["record"] is None
+
+
+RECORD = {
+    "id": 7,
+    "row_version": 3,
+    "updated_at": dt.datetime(2030, 1, 2, 3, 4, 5),
+    "name": "ACME",
+    "amount": "1500.00",
+    "discount": Decimal("12.5"),
+    "close_date": "2030-02-01",
+    "quoted_at": "2030-01-02T03:04:05Z",
+    "price": {"amount": "9.99", "currency": "EUR"},
+    "tags": ["upsell"],
+    "extra": {"a": [1, Decimal("2.5")]},
+}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "record.amount * 2.0",
+        "record.close_date",
+        "record.quoted_at",
+        "record.updated_at",
+        "record.price.amount",
+        "record.tags",
+        "record.extra",
+        "record.net_amount == null",
+        "has(record.priority)",
+        "record.discount + record.amount",
+        "size(record)",
+        "record",
+        "[record.id, record.row_version, now, today, user.id]",
+    ],
+)
+def test_an_expression_sees_the_values_the_whole_record_gives(source, variables, opportunity):
+    from xrm.workflow.expressions.binding import cel
+    from xrm.workflow.expressions.functions import PLATFORM_FUNCTIONS
+    from xrm.workflow.expressions.values import record_value
+
+    expr, found = compile_expression(source, variables)
+    assert not found, found
+    activation = Activation.for_record(opportunity, RECORD, user_id=4, roles=("r",), now=NOW)
+    # Evaluated on every variable, the whole record converted at once (the way it was done):
+    whole = dict(activation.variables, record=record_value(opportunity, RECORD))
+    expected = expr.program.execute(cel.Context(variables=whole, functions=PLATFORM_FUNCTIONS))
+    assert expr.evaluate(activation) == expected
+    changed = activation.with_changes(opportunity, {"amount": "1.00", "tags": []})
+    whole["record"] = record_value(opportunity, {**RECORD, "amount": "1.00", "tags": []})
+    expected = expr.program.execute(cel.Context(variables=whole, functions=PLATFORM_FUNCTIONS))
+    assert expr.evaluate(changed) == expected

@@ -9,7 +9,7 @@ the cost of a row when there are 100,000 of them.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
 from typing import Any
 
@@ -116,6 +116,49 @@ def _dumper(ce: CompiledEntity) -> Callable[..., dict[str, Any]]:
         return out
 
     return dump
+
+
+#: table -> its entity's re-dumper (weak, as above).
+_REDUMPERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def redumper(ce: CompiledEntity) -> Callable[..., dict[str, Any]]:
+    """A function ``(record, row, written)``: the JSON record ``record`` (as :func:`dumper`
+    made it from a row) after an UPDATE wrote the columns ``written``; ``row`` is the whole row
+    as it now is. Only the fields with a written column are dumped again, the result is the
+    dump of ``row``. Made once per compiled entity."""
+    found = _REDUMPERS.get(ce.table)
+    if found is None:
+        found = _REDUMPERS[ce.table] = _redumper(ce)
+    return found
+
+
+def _redumper(ce: CompiledEntity) -> Callable[..., dict[str, Any]]:
+    by_column: dict[str, tuple] = {}
+    for cf in ce.fields.values():
+        for column in cf.columns:
+            one = cf.columns[0] if len(cf.columns) == 1 else None
+            by_column[column] = (cf.name, one, cf.columns, cf.type.dump, cf.spec)
+
+    def redump(
+        record: Mapping[str, Any], row: Mapping[str, Any], written: Iterable[str]
+    ) -> dict[str, Any]:
+        out = dict(record)
+        for key in written:
+            entry = by_column.get(key)
+            if entry is not None:
+                name, column, columns, to_json, spec = entry
+                if column is not None:
+                    out[name] = to_json(spec, row.get(column))
+                else:
+                    out[name] = to_json(spec, tuple(row.get(c) for c in columns))
+            elif key in ("created_at", "updated_at"):
+                out[key] = _DATETIME.dump(None, row[key])
+            elif key in ("created_by", "updated_by", "owner_id", "row_version"):
+                out[key] = row[key]
+        return out
+
+    return redump
 
 
 # -- many rows in one statement ---------------------------------------------------------------

@@ -528,6 +528,8 @@ class RecordService:
                     access=access,
                     lenient=lenient,
                 )
+        # The stored record as read (hooks may see ``full_before`` itself), for the one after.
+        pristine = None if ce.associations else dict(full_before)
         before = (
             reading.record_of(conn, snap, ce, stored, access)
             if ce.associations
@@ -555,8 +557,12 @@ class RecordService:
         if changed != 1:
             raise RecordVersionMismatch(f"{entity} {record_id} was changed by someone else")
         links.replace_links(conn, snap, ce, record_id, values, access)
-        # The stored row is the row read before with what this update wrote (no re-read).
-        after = reading.record_of(conn, snap, ce, {**stored, **row}, None)
+        # The stored row is the row read before with what this update wrote (no re-read);
+        # only the fields it wrote are dumped again.
+        if pristine is None:
+            after = reading.record_of(conn, snap, ce, {**stored, **row}, None)
+        else:
+            after = rows.redumper(ce)(pristine, {**stored, **row}, row)
         note = workflow.audit_note() if workflow is not None else None
         self._record(
             conn,
