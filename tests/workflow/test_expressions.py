@@ -332,6 +332,18 @@ RECORD = {
         "size(record)",
         "record",
         "[record.id, record.row_version, now, today, user.id]",
+        # Names alone: given back without a context, as CEL gives them.
+        "now",
+        "record.id",
+        "record.name",
+        "record.amount",
+        "record.quoted_at",
+        "record.priority",
+        "record.tags",
+        "record.price",
+        "user.id",
+        "user.roles",
+        "user",
     ],
 )
 def test_an_expression_sees_the_values_the_whole_record_gives(source, variables, opportunity):
@@ -345,7 +357,9 @@ def test_an_expression_sees_the_values_the_whole_record_gives(source, variables,
     # Evaluated on every variable, the whole record converted at once (the way it was done):
     whole = dict(activation.variables, record=record_value(opportunity, RECORD))
     expected = expr.program.execute(cel.Context(variables=whole, functions=PLATFORM_FUNCTIONS))
-    assert expr.evaluate(activation) == expected
+    result = expr.evaluate(activation)
+    assert result == expected and type(result) is type(expected)
+    assert getattr(result, "tzinfo", None) == getattr(expected, "tzinfo", None)
     changed = activation.with_changes(opportunity, {"amount": "1.00", "tags": []})
     whole["record"] = record_value(opportunity, {**RECORD, "amount": "1.00", "tags": []})
     expected = expr.program.execute(cel.Context(variables=whole, functions=PLATFORM_FUNCTIONS))

@@ -74,7 +74,14 @@ class Expression:
         default=None, repr=False, compare=False
     )
 
+    #: ``(variable,)`` or ``(variable, field)`` when the expression is only that name.
+    path: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+
     def evaluate(self, activation: Activation) -> Any:
+        if self.path is not None:
+            value = activation.plain(self.path)
+            if value is not _NOT_PLAIN:
+                return value
         try:
             return self.program.execute(activation.context_for(self.uses))
         except (KeyboardInterrupt, SystemExit, GeneratorExit):
@@ -91,6 +98,10 @@ def _runtime_message(exc: BaseException, expr: Expression, activation: Activatio
         names = ", ".join(f"record.{f}" for f in empty)
         return f"{first} ({names} {'is' if len(empty) == 1 else 'are'} empty)"
     return first
+
+
+#: :meth:`Activation.plain`'s answer for a value CEL must give
+_NOT_PLAIN = object()
 
 
 class Activation:
@@ -143,6 +154,25 @@ class Activation:
         else:
             record = changed_record_value(entity, record, changes)
         return Activation({**self.variables, "record": record})
+
+    def plain(self, path: tuple[str, ...]) -> Any:
+        """The value of a variable or of a field of one, when CEL would give it back as it is
+        (null, bool, int, double, string, UTC timestamp): an expression that only names it
+        (``now``, ``record.id``) needs no context. Anything else: ``_NOT_PLAIN``."""
+        value = self.variables.get(path[0], _NOT_PLAIN)
+        if len(path) == 2 and value is not _NOT_PLAIN:
+            if isinstance(value, RecordValue | dict) and path[1] in value:
+                value = value[path[1]]
+            else:
+                return _NOT_PLAIN
+        kind = type(value)
+        if value is None or kind is bool or kind is str or kind is float:
+            return value
+        if kind is int and -(2**63) <= value < 2**63:
+            return value
+        if kind is dt.datetime and value.tzinfo is dt.UTC:
+            return value
+        return _NOT_PLAIN
 
     @property
     def context(self) -> cel.Context:
@@ -200,8 +230,18 @@ def compile_expression(
     ]
     if not problems and expect is not None:
         problems += _expectation(source, tree, result, expect, target)
-    expr = Expression(source, program, result, record_fields(tree), variable_uses(tree))
+    expr = Expression(
+        source, program, result, record_fields(tree), variable_uses(tree), _path(tree)
+    )
     return (None if problems else expr), problems
+
+
+def _path(tree: syntax.Node) -> tuple[str, ...] | None:
+    if isinstance(tree, syntax.Ident):
+        return (tree.name,)
+    if isinstance(tree, syntax.Select) and isinstance(tree.operand, syntax.Ident):
+        return (tree.operand.name, tree.field)
+    return None
 
 
 def _expectation(
