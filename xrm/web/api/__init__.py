@@ -7,6 +7,32 @@ from flask import Blueprint
 
 api = Blueprint("xrm_api", __name__, url_prefix="/api/v1")
 
+
+@api.before_request
+def _refuse_nul_in_query():
+    """No parameter of the API holds a NUL character, and PostgreSQL refuses it in text: a
+    query string with one is a 400 before any endpoint sees it."""
+    from flask import request
+    from werkzeug.exceptions import BadRequest
+
+    if b"%00" in request.query_string:
+        raise BadRequest("the query string contains a NUL character (%00)")
+
+
+def entity_arg() -> str | None:
+    """The optional ``?entity=`` filter of a listing: an entity name, or 400 (a name with
+    control characters or a NUL must not reach the database: PostgreSQL refuses NUL in text)."""
+    from flask import request
+    from werkzeug.exceptions import BadRequest
+
+    from ...metadata.names import ENTITY_NAME
+
+    entity = request.args.get("entity")
+    if entity is not None and not ENTITY_NAME.fullmatch(entity):
+        raise BadRequest(f"'entity' is an entity name such as crm.contact, not {entity!r}")
+    return entity
+
+
 from . import (  # noqa: E402,F401  (registers the routes)
     admin,
     aggregate,

@@ -20,9 +20,8 @@ from ...core.query.plans import PlanCache
 from ...core.records import recyclebin
 from ...core.records.errors import RecordError, RecordInvalid, RecordNotFound
 from ...core.tables import outbox
-from ...metadata.names import ENTITY_NAME
 from ..auth import current_actor
-from . import api
+from . import api, entity_arg
 
 BULK_LIMIT = 1000
 #: Ids are 64-bit; a larger number cannot name a record (and must not reach SQL).
@@ -623,10 +622,7 @@ def recycle_bin():
     with _request_context() as (conn, actor, _access, _snap):
         if not actor.is_admin:
             raise RecordNotFound("the recycle bin is for administrators")
-        entity = request.args.get("entity")
-        if entity is not None and not ENTITY_NAME.fullmatch(entity):
-            raise BadRequest(f"'entity' is an entity name such as crm.contact, not {entity!r}")
-        return jsonify({"items": recyclebin.list_bin(conn, entity)})
+        return jsonify({"items": recyclebin.list_bin(conn, entity_arg())})
 
 
 @api.post("/recycle-bin/<entity>/<int:record_id>/restore")

@@ -56,7 +56,7 @@ def admin_jobs():
     if status is not None and status not in STATUSES:
         errors.append({"parameter": "status", "message": f"one of {', '.join(STATUSES)}"})
     topic = request.args.get("topic")
-    if topic is not None and not (0 < len(topic) <= 80):
+    if topic is not None and not (0 < len(topic) <= 80 and "\x00" not in topic):
         errors.append({"parameter": "topic", "message": "a topic of 1 to 80 characters"})
     if errors:
         return bad_parameters(errors)

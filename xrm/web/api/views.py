@@ -9,7 +9,7 @@ from werkzeug.exceptions import BadRequest
 from ...core import views as saved
 from ...core.plugins import plugin_contributions
 from ..auth import current_actor
-from . import api
+from . import api, entity_arg
 
 
 def _ctx():
@@ -45,7 +45,7 @@ def plugin_views(pm, snapshot, access, entity: str | None = None) -> list[dict]:
 @api.get("/views")
 def list_saved_views():
     p, actor = _ctx()
-    entity = request.args.get("entity")
+    entity = entity_arg()
     with p.engine.connect() as conn:
         access = p.records.access(conn, actor)
         snap = p.registry.snapshot(conn)

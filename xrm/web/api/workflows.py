@@ -13,7 +13,7 @@ from ...workflow.errors import ApprovalRefused, TransitionRefused, WorkflowError
 from ...workflow.metaschema import rules_metaschema, workflow_metaschema
 from ..auth import current_actor
 from ..errors import problem
-from . import api
+from . import api, entity_arg
 from .data import _existing_id, _if_match_version, _json_body, _record_response
 
 KINDS = {"workflows": "workflow", "rules": "rules"}
@@ -83,7 +83,7 @@ def action_types():
 def _list(collection: str):
     kind = _kind(collection)
     current_actor()
-    entity = request.args.get("entity")
+    entity = entity_arg()
     p = _platform()
     with p.engine.connect() as conn:
         from ...core.workflows import documents
