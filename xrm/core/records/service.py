@@ -564,7 +564,7 @@ class RecordService:
         else:
             after = rows.redumper(ce)(pristine, {**stored, **row}, row)
         note = workflow.audit_note() if workflow is not None else None
-        self._record(
+        journal.record_write(
             conn,
             actor,
             ce,
@@ -865,7 +865,7 @@ class RecordService:
         recyclebin.mark_deleted(conn, snap, deletion, actor.user_id)
         for name, rid in deletion.records:
             other = snap.entity(name)
-            self._record(
+            journal.record_write(
                 conn, actor, other, "delete", rid, None, None, extra={"batch": deletion.batch}
             )
         self.rules.after_delete(conn, snap, actor, list(deletion.records))
@@ -883,7 +883,7 @@ class RecordService:
         for name, rid in batch:
             ce = snap.entity(name)
             after = reading.fetch(conn, snap, ce, rid, None)
-            self._record(conn, actor, ce, "restore", rid, None, after)
+            journal.record_write(conn, actor, ce, "restore", rid, None, after)
         self.rules.after_restore(conn, snap, actor, list(batch))
         return reading.fetch(conn, snap, snap.entity(entity), record_id, None)
 
@@ -899,19 +899,6 @@ class RecordService:
     def _hook(self, name: str, event: RecordEvent) -> None:
         if self.hooks is not None:
             getattr(self.hooks, name)(event=event)
-
-    def _record(
-        self,
-        conn,
-        actor: Actor,
-        ce: CompiledEntity,
-        action: str,
-        record_id: int,
-        before: dict | None,
-        after: dict | None,
-        extra: dict | None = None,
-    ) -> None:
-        journal.record_write(conn, actor, ce, action, record_id, before, after, extra)
 
     def _visible(self, access: Access, ce: CompiledEntity, record: dict) -> dict:
         hidden = access.hidden(ce.name)
