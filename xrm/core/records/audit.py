@@ -45,14 +45,16 @@ def write(
             "actor_id": actor.user_id,
             "actor_name": actor.username,
             "at": utcnow(),
-            "changes": _encode(changes),
+            "changes": encode(changes),
         },
     )
 
 
 _INSERT = Prepared(audit.insert())
-#: json.dumps(value, default=str), without building an encoder per call
-_encode = json.JSONEncoder(default=str).encode
+#: The JSON text of audit changes and outbox payloads (one-record writes): json.dumps(value,
+#: default=str), without building an encoder per call. Batched creates use a faster compact
+#: encoder of the same values (``batch._encode``).
+encode = json.JSONEncoder(default=str).encode
 
 
 def history(
@@ -76,7 +78,7 @@ def history(
         # Workflow notes (a transition's name and comment, an approval) are kept with the
         # changes under "$" keys and shown beside them.
         notes = {k[1:]: changes.pop(k) for k in [k for k in changes if k.startswith("$")]}
-        if r.action == "update" and not changes and not notes and len(stored) > 0:
+        if r.action == "update" and stored and not changes and not notes:
             continue  # it changed only fields the reader may not see: not even that it happened
         entry = {
             "id": r.id,

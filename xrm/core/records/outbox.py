@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from ...metadata.statements import Prepared
 from ...metadata.store import utcnow
 from ..tables import outbox
+from .audit import encode
 
 
 def enqueue(
@@ -29,7 +30,7 @@ def enqueue(
             "topic": topic,
             "entity": entity,
             "record_id": record_id,
-            "payload": _encode(payload),
+            "payload": encode(payload),
             "idempotency_key": key[:120],
             "created_at": now,
             "available_at": now,
@@ -38,8 +39,6 @@ def enqueue(
 
 
 _INSERT = Prepared(outbox.insert())
-#: json.dumps(value, default=str), without building an encoder per call
-_encode = json.JSONEncoder(default=str).encode
 
 
 def pending(conn: sa.Connection, limit: int = 100) -> list[dict[str, Any]]:

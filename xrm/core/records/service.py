@@ -25,7 +25,6 @@ API and a form's save run the same steps. Deleting moves records to the recycle 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -716,7 +715,7 @@ class RecordService:
             after = afters[i] = dump({**stored[rid], **row})
             changes = audit.diff(befores[i], after, fields)
             if ce.definition.audit:
-                audit_rows.append({"record_id": rid, "changes": _json(changes)})
+                audit_rows.append({"record_id": rid, "changes": audit.encode(changes)})
             payload = {
                 "entity": ce.name,
                 "id": rid,
@@ -728,7 +727,7 @@ class RecordService:
             outbox_rows.append(
                 {
                     "record_id": rid,
-                    "payload": _json(payload),
+                    "payload": audit.encode(payload),
                     "idempotency_key": f"{ce.name}:{rid}:update:{row['row_version']}"[:120],
                 }
             )
@@ -796,8 +795,7 @@ class RecordService:
     def _side_effects(
         self, conn: sa.Connection, snap: MetadataSnapshot, ce: CompiledEntity
     ) -> bool:
-        catalog = getattr(self.rules, "catalog", None)
-        if catalog is not None and catalog(conn, snap).touches(ce.name):
+        if self._rules_apply(conn, snap, ce):
             return True
         # Plugin update hooks that concern the entity (or do not say which they concern,
         # plugins.concerns) may write other records.
@@ -903,10 +901,6 @@ class RecordService:
     def _visible(self, access: Access, ce: CompiledEntity, record: dict) -> dict:
         hidden = access.hidden(ce.name)
         return {k: v for k, v in record.items() if k not in hidden} if hidden else record
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, default=str)  # as audit.write and outbox.enqueue encode
 
 
 def _system_like(actor: Actor) -> Actor:

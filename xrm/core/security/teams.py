@@ -21,6 +21,8 @@ from flask_appbuilder.security.sqla.models import (
     assoc_user_group,
 )
 
+from ...metadata.fieldtypes.base import FieldValueError
+from ...metadata.fieldtypes.scalars import check_text
 from ..records.errors import RecordConflict, RecordInvalid, RecordNotFound
 
 _group_t = Group.__table__
@@ -53,12 +55,10 @@ def _problem(field: str, message: str) -> dict[str, str]:
 
 
 def _storable(value: str) -> bool:
-    """Text every database stores: no NUL character, valid Unicode (no lone surrogates)."""
-    if "\x00" in value:
-        return False
+    """Text every database stores (the field types' :func:`check_text`)."""
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
+        check_text(value)
+    except FieldValueError:
         return False
     return True
 

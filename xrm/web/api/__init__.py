@@ -3,7 +3,10 @@ entity is served the moment its transaction commits (no routes are added at run 
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
+from werkzeug.exceptions import BadRequest
+
+from ...metadata.names import ENTITY_NAME
 
 api = Blueprint("xrm_api", __name__, url_prefix="/api/v1")
 
@@ -12,9 +15,6 @@ api = Blueprint("xrm_api", __name__, url_prefix="/api/v1")
 def _refuse_nul_in_query():
     """No parameter of the API holds a NUL character, and PostgreSQL refuses it in text: a
     query string with one is a 400 before any endpoint sees it."""
-    from flask import request
-    from werkzeug.exceptions import BadRequest
-
     if b"%00" in request.query_string:
         raise BadRequest("the query string contains a NUL character (%00)")
 
@@ -22,11 +22,6 @@ def _refuse_nul_in_query():
 def entity_arg() -> str | None:
     """The optional ``?entity=`` filter of a listing: an entity name, or 400 (a name with
     control characters or a NUL must not reach the database: PostgreSQL refuses NUL in text)."""
-    from flask import request
-    from werkzeug.exceptions import BadRequest
-
-    from ...metadata.names import ENTITY_NAME
-
     entity = request.args.get("entity")
     if entity is not None and not ENTITY_NAME.fullmatch(entity):
         raise BadRequest(f"'entity' is an entity name such as crm.contact, not {entity!r}")

@@ -10,6 +10,8 @@ from werkzeug.exceptions import BadRequest, Conflict, Forbidden, NotFound
 from ...core.security import grants, teams
 from ...core.security.permissions import ENTITY_ACTIONS, ENTITY_VIEW_PREFIX
 from ...core.tables import field_permission, record_scope
+from ...metadata.fieldtypes.base import FieldValueError
+from ...metadata.fieldtypes.scalars import check_text
 from ..auth import current_actor
 from . import api
 
@@ -33,9 +35,13 @@ def _body() -> dict:
 
 
 def _plain(value: str) -> bool:
-    """No control characters (NUL among them, which PostgreSQL refuses in text) and no lone
-    surrogates."""
-    return not any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in value)
+    """Text every database stores (the field types' :func:`check_text`: no NUL, no lone
+    surrogates) and without other control characters."""
+    try:
+        check_text(value)
+    except FieldValueError:
+        return False
+    return not any(ord(c) < 32 or ord(c) == 127 for c in value)
 
 
 def _role_name(value, what: str = "'name'") -> str:
