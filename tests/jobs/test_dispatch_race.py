@@ -21,8 +21,19 @@ def test_racing_dispatchers_deliver_each_key_exactly_once(platform):
     delivered: list[str] = []
     lock = threading.Lock()
 
+    seen: set[str] = set()
+    shared = threading.Event()
+
     @platform.jobs.handler("test.race")
     def race(ctx, job):
+        # Hold each dispatcher's first delivery until a second dispatcher is delivering too:
+        # on a busy machine one thread could otherwise claim every batch before the others
+        # start, and the test would not show that the work is shared.
+        with lock:
+            seen.add(threading.current_thread().name)
+            if len(seen) >= 2:
+                shared.set()
+        shared.wait(30)
         time.sleep(0.001)  # let the dispatchers interleave
         with lock:
             delivered.append(job.key)
@@ -33,7 +44,9 @@ def test_racing_dispatchers_deliver_each_key_exactly_once(platform):
     stop = threading.Event()
     threads = [
         threading.Thread(
-            target=Dispatcher(platform, platform.jobs, name=f"d{i}").serve, args=(stop,)
+            target=Dispatcher(platform, platform.jobs, name=f"d{i}").serve,
+            args=(stop,),
+            name=f"d{i}",
         )
         for i in range(3)
     ]
