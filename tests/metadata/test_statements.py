@@ -4,11 +4,14 @@ as SQLAlchemy does, and through SQLAlchemy whenever someone watches the statemen
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from xrm.metadata.statements import Prepared
+from xrm.metadata.database import reading
+from xrm.metadata.statements import Prepared, _direct
 
 META = sa.MetaData()
 EVENTS = sa.Table(
@@ -70,3 +73,70 @@ def test_a_listener_added_to_the_engine_sees_the_next_transactions_statements(ta
         "INSERT",
         "SELECT",
     ]
+
+
+VALUES = sa.Table(
+    "t_values",
+    META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("big", sa.BigInteger),
+    sa.Column("amount", sa.Numeric(18, 4)),
+    sa.Column("ratio", sa.Float),
+    sa.Column("flag", sa.Boolean),
+    sa.Column("day", sa.Date),
+    sa.Column("doc", sa.JSON),
+    sa.Column("uid", sa.Uuid),
+    sa.Column("note", sa.Text),
+)
+INSERT_VALUES = Prepared(VALUES.insert())
+VALUES_BY_ID = Prepared(sa.select(VALUES).where(VALUES.c.id == sa.bindparam("i")))
+
+ROW = {
+    "big": 2**62,
+    "amount": decimal.Decimal("12345.6789"),
+    "ratio": 0.1,
+    "flag": True,
+    "day": dt.date(2030, 1, 2),
+    "doc": {"a": [1, "zwei", None], "ü": {"x": 1.5}},
+    "uid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    "note": "50% off; it's 'quoted' %(not_a_param)s",
+}
+
+
+def test_values_of_every_column_type_round_trip_as_through_sqlalchemy(table):
+    with table.begin() as conn:
+        assert _direct(conn) is not None  # SQLite and psycopg: the driver is used directly
+        INSERT_VALUES.run(conn, {"id": 1, **ROW})
+        conn.execute(VALUES.insert(), {"id": 2, **ROW})
+    with table.begin() as conn:
+        mine = VALUES_BY_ID.first(conn, {"i": 1})
+        theirs = dict(conn.execute(sa.select(VALUES).where(VALUES.c.id == 2)).mappings().one())
+        rows = VALUES_BY_ID.rows(conn, {"i": 2})
+    assert mine == {**theirs, "id": 1}
+    assert theirs == {"id": 2, **ROW}
+    assert rows == [tuple(theirs.values())]
+
+
+def test_a_driver_error_is_sqlalchemys_exception_and_nothing_is_written(table):
+    with pytest.raises(sa.exc.IntegrityError), table.begin() as conn:
+        INSERT_VALUES.run(conn, {"id": 1, **ROW})
+        INSERT_VALUES.run(conn, {"id": 1, **ROW})
+    with table.begin() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(VALUES)).scalar() == 0
+
+
+def test_a_reading_connection_reads_without_a_transaction_on_postgresql(table):
+    with table.begin() as conn:
+        INSERT_VALUES.run(conn, {"id": 1, **ROW})
+    with reading(table) as conn:
+        assert VALUES_BY_ID.first(conn, {"i": 1})["note"] == ROW["note"]
+        driver = conn.connection.driver_connection
+        if table.dialect.name == "postgresql":
+            assert driver.autocommit  # no BEGIN, no COMMIT: one round trip per statement
+            assert driver.info.transaction_status == 0  # IDLE: nothing left open
+        else:
+            assert conn.in_transaction()  # SQLite: one snapshot for the whole read
+    with table.connect() as conn:  # the pooled connection is back to transactions
+        conn.execute(sa.text("SELECT 1"))
+        if table.dialect.name == "postgresql":
+            assert not conn.connection.driver_connection.autocommit

@@ -61,7 +61,7 @@ def reading(engine: sa.Engine):
         reader = engine.__dict__["_xrm_reader"] = engine.execution_options(
             isolation_level="AUTOCOMMIT"
         )
-    return reader.connect()
+    return reader.begin()  # no BEGIN is sent: the transaction is SQLAlchemy's bookkeeping
 
 
 def create_engine(url: str, **kwargs) -> sa.Engine:

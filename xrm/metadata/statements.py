@@ -7,12 +7,18 @@ third of its time. :class:`Prepared` keeps the compiled SQL, the order of its pa
 their converters (the columns' own bind and result processors, so values are stored and read
 exactly as SQLAlchemy would) and sends it straight to the connection's DBAPI connection.
 
-It does so only where nothing is lost: on SQLite, inside a transaction SQLAlchemy already began,
-with no statement or cursor events listening on the engine (tests and tracing that count
-statements see every one, through SQLAlchemy) and no echo. Anywhere else, and always on
-PostgreSQL (where the round trip outweighs the overhead), the statement goes through
-``Connection.execute`` as before. A driver error is turned into SQLAlchemy's exception by the
-connection's own handler, so callers catch ``sa.exc.IntegrityError`` as before.
+On PostgreSQL (psycopg) the round trip dominates, but the same overhead is still a fifth of a
+request that reads a record by id, so statements go straight to psycopg there too: the compiled
+SQL with its named parameters (and the casts SQLAlchemy renders), converted by the columns' own
+processors; the result processors are chosen from the type codes of the first result, as
+SQLAlchemy's own do.
+
+It does so only where nothing is lost: on SQLite or psycopg, inside a transaction SQLAlchemy
+already began, with no statement or cursor events listening on the engine (tests and tracing
+that count statements see every one, through SQLAlchemy) and no echo. Anywhere else the
+statement goes through ``Connection.execute`` as before. A driver error is turned into
+SQLAlchemy's exception by the connection's own handler, so callers catch
+``sa.exc.IntegrityError`` as before.
 """
 
 from __future__ import annotations
@@ -78,6 +84,10 @@ class Prepared:
             return plan
 
 
+#: The drivers statements are sent to directly (SQLAlchemy's dialect driver names).
+DIRECT_DRIVERS = frozenset({"pysqlite", "psycopg"})
+
+
 def _direct(conn: sa.Connection) -> Any:
     """The DBAPI connection to send a statement to directly, or None when it must go through
     ``Connection.execute``. Decided once per transaction (remembered on the connection with
@@ -90,7 +100,7 @@ def _direct(conn: sa.Connection) -> Any:
     if memo is not None and memo[0] is tx:
         return memo[1]
     direct = None
-    if conn.dialect.name == "sqlite" and unobserved(conn):
+    if conn.dialect.driver in DIRECT_DRIVERS and unobserved(conn):
         direct = conn.connection.driver_connection
     conn.__dict__["_xrm_direct"] = (tx, direct)
     return direct
@@ -113,20 +123,33 @@ def unobserved(conn: sa.Connection) -> bool:
 class _Plan:
     """The compiled SQL of a statement for one dialect and set of parameters."""
 
-    __slots__ = ("binds", "converters", "has_converters", "names", "sql")
+    __slots__ = ("binds", "converters", "has_converters", "named", "names", "sql", "types")
 
-    def __init__(self, sql, binds, names, converters):
+    def __init__(self, sql, binds, names, converters, named=False, types=None):
         self.sql = sql
-        #: positional: (name, default value, bind processor or None) per ``?``
+        #: (name, given, default value, bind processor or None) per parameter, in the order of
+        #: the ``?`` (positional) or sent by name (``named``: psycopg's ``%(name)s``)
         self.binds = binds
+        self.named = named
         self.names = names
+        #: the result columns' types, while the converters wait for a first result (psycopg)
+        self.types = types
         self.converters = converters
         self.has_converters = any(c is not None for c in converters)
 
     @classmethod
     def build(cls, statement: Any, dialect, keys: Sequence[str]) -> _Plan | None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-        if not compiled.positional or compiled.positiontup is None:
+        named = not compiled.positional
+        if named:
+            if dialect.driver != "psycopg" or compiled.escaped_bind_names:
+                return None
+            order = list(compiled.bind_names.values())
+        elif compiled.positiontup is None:
+            return None
+        else:
+            order = compiled.positiontup
+        if compiled.literal_execute_params or compiled.post_compile_params:
             return None
         defaults: dict[str, Any] = {}
         for column in (*compiled.insert_prefetch, *compiled.update_prefetch):
@@ -135,7 +158,7 @@ class _Plan:
                 return None  # a Python-side default computed per execution: leave it to SA
             defaults[column.key] = default.arg
         binds = []
-        for name in compiled.positiontup:
+        for name in order:
             bind = compiled.binds[name]
             if bind.expanding:
                 return None
@@ -143,25 +166,45 @@ class _Plan:
             binds.append((name, name in keys, value, _bind_processor(bind.type, dialect)))
         names: tuple[str, ...] = ()
         converters: list[Any] = []
+        types = None
         if statement.is_select:
             columns = list(statement.selected_columns)
             names = tuple(c.name for c in columns)
-            converters = [_result_processor(c.type, dialect) for c in columns]
-        return cls(compiled.string, tuple(binds), names, converters)
+            if named:  # psycopg's result processors depend on the type code of the result
+                types = tuple(c.type for c in columns)
+            else:
+                converters = [_result_processor(c.type, dialect) for c in columns]
+        return cls(compiled.string, tuple(binds), names, converters, named, types)
 
     def execute(self, conn: sa.Connection, params: Mapping[str, Any]):
-        values = []
+        values: Any = {} if self.named else []
         for name, given, default, process in self.binds:
             value = params[name] if given else default
             if process is not None and value is not None:
                 value = process(value)
-            values.append(value)
+            if self.named:
+                values[name] = value
+            else:
+                values.append(value)
         dbapi = conn.__dict__["_xrm_direct"][1]  # set by ``_direct`` for this transaction
         try:
-            return dbapi.execute(self.sql, values)
+            cursor = dbapi.execute(self.sql, values)
         except Exception as exc:
-            conn._handle_dbapi_exception(exc, self.sql, tuple(values), None, None)
+            conn._handle_dbapi_exception(exc, self.sql, values, None, None)
             raise  # not reached: the handler raises SQLAlchemy's exception
+        if self.types is not None:
+            self._converters_of(cursor, conn.dialect)
+        return cursor
+
+    def _converters_of(self, cursor, dialect) -> None:
+        """Choose the result processors from the first result's type codes (psycopg)."""
+        codes = [d.type_code for d in cursor.description]
+        self.converters = [
+            t.dialect_impl(dialect).result_processor(dialect, code)
+            for t, code in zip(self.types, codes, strict=True)
+        ]
+        self.has_converters = any(c is not None for c in self.converters)
+        self.types = None
 
     def convert(self, rows: list) -> list[tuple]:
         if not self.has_converters:
