@@ -199,3 +199,44 @@ def test_administrators_need_no_access_read(platform):
     assert access.unrestricted and access.can("crm.account", "delete")
     with pytest.raises(AccessDenied), platform.engine.begin() as conn:
         platform.records.access(conn, CLERK).require("crm.account", "delete")
+
+
+def test_a_request_reads_the_token_with_the_actor_and_still_sees_a_change_at_once(
+    make_app, other
+):
+    """The statement that authenticates the caller carries the access token: a non-admin's
+    GET sends two statements (actor, record) and no token read of its own, yet a grant
+    revoked through another engine applies to the very next request."""
+    app = make_app()
+    p = app.extensions["xrm"]
+    p.registry.apply_documents([ACCOUNT])
+    with app.app_context():
+        sm = app.appbuilder.sm
+        sm.add_role("Clerk")
+        sm.add_user("clerk", "C", "L", "clerk@example.org", [sm.find_role("Clerk")], "pw-clerk-1")
+    with p.engine.begin() as conn:
+        grants.grant(conn, "Clerk", "crm.account", ["read"])
+        rid = p.records.create(conn, SYSTEM, "crm.account", {"name": "Acme"})["id"]
+    c = app.test_client()
+    res = c.post(
+        "/api/v1/security/login",
+        json={"username": "clerk", "password": "pw-clerk-1", "provider": "db"},
+    )
+    h = {"Authorization": f"Bearer {res.json['access_token']}"}
+    assert c.get(f"/api/v1/data/crm.account/{rid}", headers=h).status_code == 200  # now kept
+    sent = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    sa.event.listen(p.engine, "before_cursor_execute", record)
+    try:
+        assert c.get(f"/api/v1/data/crm.account/{rid}", headers=h).json["name"] == "Acme"
+    finally:
+        sa.event.remove(p.engine, "before_cursor_execute", record)
+    selects = [s for s in sent if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2, selects
+    assert "xrm_access_state" in selects[0] and "ab_user" in selects[0]
+    with other.begin() as conn:
+        grants.revoke(conn, "Clerk", "crm.account", ["read"])
+    assert c.get(f"/api/v1/data/crm.account/{rid}", headers=h).status_code == 403

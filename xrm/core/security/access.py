@@ -25,6 +25,7 @@ from ...metadata.statements import Prepared
 from ..context import Actor
 from ..records.errors import RecordError
 from ..tables import field_permission, record_scope
+from . import accessstate
 from .permissions import ENTITY_VIEW_PREFIX, permission_t, permission_view_t, role_t, view_menu_t
 
 SCOPES = ("own", "team", "all")
@@ -206,15 +207,17 @@ def resolve_access(conn: sa.Connection, actor: Actor) -> Access:
 
 
 _user_t = User.__table__
-# The metadata version rides along (an uncorrelated scalar subquery, evaluated once): every
-# authenticated request sends this statement, and the registry's version check in the same
-# transaction then needs no statement of its own (one round trip less on PostgreSQL).
+# The metadata version and the access token ride along (uncorrelated scalar subqueries,
+# evaluated once): every authenticated request sends this statement, and the registry's version
+# check and the access cache's token read in the same transaction then need no statement of
+# their own (two round trips less on PostgreSQL).
 _ACTOR_QUERY = (
     sa.select(
         _user_t.c.username,
         _user_t.c.active,
         role_t.c.name,
         store.version_column().label("metadata_version"),
+        accessstate.token_column().label("access_token"),
     )
     .select_from(
         _user_t.outerjoin(assoc_user_role, assoc_user_role.c.user_id == _user_t.c.id).outerjoin(
@@ -229,18 +232,22 @@ _ACTOR = Prepared(_ACTOR_QUERY)
 
 def actor_of(conn: sa.Connection, user_id: int, admin_role: str = "Admin") -> Actor | None:
     """The actor of an active user, with their roles (one query), or None for a user who does
-    not exist or is not active. The same statement reads the metadata version and notes it on
-    ``conn`` for the registry's next check in this transaction
-    (:func:`xrm.metadata.store.note_version`)."""
-    rows = _ACTOR.rows(conn, {"user_id": user_id})  # (username, active, role, version)
+    not exist or is not active. The same statement reads the metadata version and the access
+    token and notes them on ``conn`` for the registry's next check and the access cache's next
+    look in this transaction (:func:`xrm.metadata.store.note_version`,
+    :func:`xrm.core.security.accessstate.note_token`)."""
+    rows = _ACTOR.rows(conn, {"user_id": user_id})  # (username, active, role, version, token)
     if not rows:
         return None
-    username, active, _role, version = rows[0]
+    username, active, _role, version, token = rows[0]
     store.note_version(conn, version)
     if not active:
         return None
     roles = tuple(r[2] for r in rows if r[2] is not None)
-    return Actor(user_id=user_id, username=username, roles=roles, is_admin=admin_role in roles)
+    is_admin = admin_role in roles
+    if not is_admin:  # an administrator's access is not looked up: nothing to note
+        accessstate.note_token(conn, token)
+    return Actor(user_id=user_id, username=username, roles=roles, is_admin=is_admin)
 
 
 def roles_of(conn: sa.Connection, user_id: int) -> list[str]:

@@ -28,13 +28,9 @@ import threading
 
 import sqlalchemy as sa
 
-from ...metadata.statements import Prepared
 from ..context import Actor
 from .access import Access, resolve_access
-
-#: Which set of triggers ``install`` puts in place; a database whose ``watching`` differs (an
-#: older set, or none) is not trusted and access is resolved on every call.
-TRIGGERS_VERSION = 1
+from .accessstate import ACCESS_METADATA, TRIGGERS_VERSION, access_state, read_token
 
 #: The tables :func:`resolve_access` reads (and one whose deletion cascades into them).
 WATCHED_TABLES = (
@@ -47,22 +43,6 @@ WATCHED_TABLES = (
     "ab_user_group",
     "xrm_record_scope",
     "xrm_field_permission",
-)
-
-ACCESS_METADATA = sa.MetaData()
-
-access_state = sa.Table(
-    "xrm_access_state",
-    ACCESS_METADATA,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    #: Replaced by a random number whenever anything access is made from changes.
-    sa.Column("token", sa.BigInteger, nullable=False),
-    #: The set of triggers in place (TRIGGERS_VERSION), 0 while incomplete.
-    sa.Column("watching", sa.Integer, nullable=False),
-)
-
-_TOKEN = Prepared(
-    sa.select(access_state.c.token, access_state.c.watching).where(access_state.c.id == 1)
 )
 
 #: Resolved access kept per cache, at most; beyond it the cache starts over.
@@ -81,10 +61,9 @@ class AccessCache:
     def resolve(self, conn: sa.Connection, actor: Actor) -> Access:
         if actor.is_admin:
             return Access(actor=actor)
-        state = _TOKEN.first(conn, {})
-        if state is None or state["watching"] != TRIGGERS_VERSION:
+        token = read_token(conn)  # usually noted by the statement that authenticated the actor
+        if token is None:
             return resolve_access(conn, actor)  # no triggers: nothing may be kept
-        token = state["token"]
         key = (frozenset(actor.roles), actor.user_id)
         with self._lock:
             if token != self._token:
