@@ -201,9 +201,7 @@ def test_administrators_need_no_access_read(platform):
         platform.records.access(conn, CLERK).require("crm.account", "delete")
 
 
-def test_a_request_reads_the_token_with_the_actor_and_still_sees_a_change_at_once(
-    make_app, other
-):
+def test_a_request_reads_the_token_with_the_actor_and_still_sees_a_change_at_once(make_app, other):
     """The statement that authenticates the caller carries the access token: a non-admin's
     GET sends two statements (actor, record) and no token read of its own, yet a grant
     revoked through another engine applies to the very next request."""
