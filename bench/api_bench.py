@@ -4,7 +4,8 @@ Three applications serve the same 12-field entity with the same rows, each on it
 (SQLite files in one temporary folder, or three throw-away PostgreSQL schemas), in one process:
 
 - ``xrm``: ``/api/v1/data/bench.deal``, the platform's generic endpoint for a runtime-defined
-  entity (JWT of an administrator);
+  entity (JWT of an administrator; "get by id, role user" as a user whose role may read all
+  deals, the others answering it as "get by id");
 - ``fab``: what a Flask-AppBuilder developer writes, a declarative ``Model`` and a
   ``ModelRestApi`` registered with ``appbuilder.add_api`` (JWT of an administrator);
 - ``floor``: a minimal hand-written Flask + SQLAlchemy Core endpoint issuing the same queries,
@@ -206,6 +207,8 @@ class Target:
     bulk: Callable[[Any, list[dict]], Any]
     dispose: Callable[[], None]
     page_ids: Callable[[Any], list[int]] = field(default=lambda res: [])
+    #: the headers of a user without the Admin role (xrm only; the others use ``headers``)
+    role_headers: dict[str, str] | None = None
 
 
 def login(client, username: str, password: str) -> dict[str, str]:
@@ -246,6 +249,7 @@ def build_xrm(url: str, workdir: Path, records: list[dict]) -> tuple[Target, Any
     table = platform_.registry.snapshot().entity(ENTITY).table
     load_rows(platform_.engine, table, records)
     add_admin(app)
+    add_reader(app)
     client = app.test_client()
     headers = login(client, *ADMIN)
     base = f"/api/v1/data/{ENTITY}"
@@ -278,8 +282,27 @@ def build_xrm(url: str, workdir: Path, records: list[dict]) -> tuple[Target, Any
         bulk,
         dispose,
         lambda res: [r["id"] for r in res.json["items"]],
+        login(client, *READER),
     )
     return target, app
+
+
+#: A user whose role may read every deal and nothing else: the access path of everyone who is
+#: not an administrator (access resolved from grants and kept in the access cache).
+READER = ("bench-reader", "bench-reader-password-1")
+
+
+def add_reader(app) -> None:
+    from xrm.core.security import grants
+
+    with app.extensions["xrm"].engine.begin() as conn:
+        grants.grant(conn, "Reader", ENTITY, ["read"])
+        grants.set_scope(conn, "Reader", ENTITY, "all")
+    with app.app_context():
+        sm = app.appbuilder.sm
+        sm.add_user(
+            READER[0], "Bench", "Reader", "reader@example.com", sm.find_role("Reader"), READER[1]
+        )
 
 
 @cache
@@ -690,6 +713,13 @@ def scenarios(
             warmup,
         ),
         Scenario(
+            "get by id, role user",
+            lambda t, i: t.client.get(t.item_url(get_ids[i]), headers=t.role_headers or t.headers),
+            (200,),
+            iterations,
+            warmup,
+        ),
+        Scenario(
             "create",
             lambda t, i: t.client.post(t.create_url, json=new[i % BULK], headers=t.headers),
             (201,),
@@ -928,7 +958,7 @@ def _check_same_pages(targets: list[Target]) -> None:
 
 
 #: Scenarios whose requests can be sent again (reads): also profiled with pyinstrument.
-READS = ("list", "deep page", "get by id")
+READS = ("list", "deep page", "get by id", "get by id, role user")
 
 
 def profile_xrm(scn: Scenario, target: Target) -> None:
@@ -980,6 +1010,7 @@ TARGETS_BY_SCENARIO: dict[str, tuple[float, float | None]] = {
     "list": (1.3, 0.5),
     "deep page": (1.3, 0.5),
     "get by id": (1.3, 0.5),
+    "get by id, role user": (1.3, 0.5),
     "create": (2.0, None),
     "patch": (2.0, None),
 }
