@@ -86,15 +86,34 @@ def test_a_missing_dependency_is_a_409_naming_the_plugin(client):
     assert "install 'catalog' first" in res.json["detail"]
 
 
-def test_bad_options_are_400(client):
+def test_options_that_are_not_a_json_object_are_a_400(client):
     res = client.post(
-        "/api/v1/admin/plugins/catalog/install", json={"dryrun": True}, headers=client.admin
+        "/api/v1/admin/plugins/catalog/install", json=["dry_run"], headers=client.admin
     )
-    assert res.status_code == 400 and "dryrun" in res.json["detail"]
+    assert res.status_code == 400 and res.mimetype == "application/problem+json"
+
+
+def test_unknown_or_non_boolean_options_are_a_422_with_a_pointer_each(client):
     res = client.post(
-        "/api/v1/admin/plugins/catalog/install", json={"dry_run": "yes"}, headers=client.admin
+        "/api/v1/admin/plugins/catalog/install",
+        json={"dryrun": True, "confirm": "yes"},
+        headers=client.admin,
     )
-    assert res.status_code == 400
+    assert res.status_code == 422 and res.mimetype == "application/problem+json"
+    assert "dryrun" in res.json["detail"]
+    assert [e["pointer"] for e in res.json["errors"]] == ["/confirm", "/dryrun"]
+    assert (
+        client.get("/api/v1/admin/plugins/catalog", headers=client.admin).json["installed"] is None
+    )
+
+
+def test_an_uninstall_with_a_non_boolean_option_is_a_422_and_uninstalls_nothing(client):
+    res = client.post("/api/v1/admin/plugins/catalog/install", headers=client.admin)
+    assert res.status_code == 201
+    res = client.delete("/api/v1/admin/plugins/catalog", json={"purge": 1}, headers=client.admin)
+    assert res.status_code == 422
+    assert [e["pointer"] for e in res.json["errors"]] == ["/purge"]
+    assert client.get("/api/v1/admin/plugins/catalog", headers=client.admin).json["installed"]
 
 
 def test_disable_enable_and_uninstall_with_purge(client):

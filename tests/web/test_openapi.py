@@ -227,6 +227,25 @@ def test_errors_are_problem_json(doc):
     assert "Retry-After" in too_many["headers"]
 
 
+def test_admin_writes_declare_400_for_a_malformed_body_and_422_for_invalid_values(doc):
+    writes = {
+        ("/admin/roles", "post"): {"400", "409", "422"},
+        ("/admin/roles/{role}/entities/{entity}", "put"): {"400", "404", "422"},
+        ("/admin/roles/{role}/entities/{entity}/fields/{field}", "put"): {"400", "404", "422"},
+        ("/admin/users", "post"): {"400", "409", "422"},
+        ("/admin/users/{id}", "patch"): {"400", "404", "422"},
+        ("/admin/teams", "post"): {"400", "409", "422"},
+        ("/admin/teams/{name}", "patch"): {"400", "404", "409", "422"},
+        ("/admin/plugins/{name}/install", "post"): {"400", "404", "422"},
+        ("/admin/plugins/{name}", "delete"): {"400", "404", "422"},
+    }
+    for (path, method), statuses in writes.items():
+        assert statuses <= set(doc["paths"][path][method]["responses"]), (method, path)
+    unsecure = doc["paths"]["/admin/roles/{role}/entities/{entity}/fields/{field}"]["delete"]
+    assert "404" in unsecure["responses"]  # an unknown role
+    assert "404" not in doc["paths"]["/admin/teams"]["post"]["responses"]  # a member is a value
+
+
 def test_etags_location_and_not_modified_are_described(doc):
     item = doc["paths"]["/data/crm.contact/{id}"]
     names = lambda op: {resolve(doc, p)["name"] for p in op.get("parameters", [])}  # noqa: E731

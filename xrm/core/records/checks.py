@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from ...metadata.compiler import CompiledEntity, CompiledField, MetadataSnapshot
 from ..security.access import Access, AccessDenied
-from .errors import RecordConflict, RecordInvalid
+from .errors import RecordConflict, RecordInvalid, field_problem
 
 #: Values in one IN list (well below SQLite's bound-parameter limit, even for compound keys).
 IN_CHUNK = 500
@@ -39,10 +39,6 @@ def in_list(columns: Sequence[sa.Column], values: Sequence[tuple]) -> sa.ColumnE
     if len(columns) == 1:
         return columns[0].in_([v[0] for v in values])
     return sa.tuple_(*columns).in_(values)
-
-
-def problem(name: str, message: str) -> dict[str, str]:
-    return {"pointer": f"/{name}", "field": name, "message": message}
 
 
 def missing_references(
@@ -87,13 +83,13 @@ def missing_references(
         existing[target] = found
     for n, name, target, ids in uses:
         if target not in existing:
-            out[n].append(problem(name, f"entity {target!r} does not exist"))
+            out[n].append(field_problem(name, f"entity {target!r} does not exist"))
             continue
         missing = [i for i in ids if i not in existing[target]]
         if missing:
             label = ce.fields[name].spec.label
             listed = ", ".join(map(str, missing))
-            out[n].append(problem(name, f"{label}: {target} {listed} does not exist"))
+            out[n].append(field_problem(name, f"{label}: {target} {listed} does not exist"))
     return out
 
 
@@ -159,7 +155,7 @@ class UniqueIndex:
 
     def conflict(self, message: str) -> RecordConflict:
         return RecordConflict(
-            message, [problem(f.name, f"{f.spec.label} must be unique") for f in self.fields]
+            message, [field_problem(f.name, f"{f.spec.label} must be unique") for f in self.fields]
         )
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from ...metadata.validation import pointer
+
 
 class RecordError(Exception):
     status = 400
@@ -30,6 +35,21 @@ class RecordConflict(RecordError):
 class RecordVersionMismatch(RecordError):
     status = 412
     title = "Precondition failed"
+
+
+def field_problem(field: str, message: str, *at: str | int) -> dict[str, str]:
+    """One entry of an error's ``problems`` (the ``errors`` of its problem details): the JSON
+    pointer (RFC 6901) of the value at fault - ``/<field>``, or an item inside it with ``at``
+    (``/roles/2``) - the field, and what is wrong."""
+    return {"pointer": pointer(field, *at), "field": field, "message": message}
+
+
+def invalid(
+    error: type[RecordInvalid], subject: str, problems: Sequence[dict[str, Any]]
+) -> RecordInvalid:
+    """One ``error`` (a 422) for every problem of a request body, its message listing them:
+    ``invalid <subject>: <message>; <message>``."""
+    return error(f"invalid {subject}: {'; '.join(p['message'] for p in problems)}", list(problems))
 
 
 def batch_refused(refused: list[tuple[int, RecordError]], total: int) -> RecordError:

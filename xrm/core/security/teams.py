@@ -10,7 +10,7 @@ next request. Roles attached to a FAB group are not part of a team: roles are gi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,9 +21,14 @@ from flask_appbuilder.security.sqla.models import (
     assoc_user_group,
 )
 
-from ...metadata.fieldtypes.base import FieldValueError
-from ...metadata.fieldtypes.scalars import check_text
-from ..records.errors import RecordConflict, RecordInvalid, RecordNotFound
+from ..records.errors import (
+    RecordConflict,
+    RecordInvalid,
+    RecordNotFound,
+    field_problem,
+    invalid,
+)
+from .bodies import storable, text_problem
 
 _group_t = Group.__table__
 _user_t = User.__table__
@@ -37,10 +42,6 @@ class TeamNotFound(RecordNotFound):
     title = "Not found"
 
 
-class UserNotFound(RecordNotFound):
-    title = "Not found"
-
-
 class TeamConflict(RecordConflict):
     """A team of that name exists already."""
 
@@ -49,62 +50,40 @@ class TeamInvalid(RecordInvalid):
     title = "Invalid team"
 
 
-def _problem(field: str, message: str) -> dict[str, str]:
-    pointer = "/" + field.replace("~", "~0").replace("/", "~1")  # RFC 6901
-    return {"pointer": pointer, "field": field, "message": message}
-
-
-def _storable(value: str) -> bool:
-    """Text every database stores (the field types' :func:`check_text`)."""
-    try:
-        check_text(value)
-    except FieldValueError:
-        return False
-    return True
-
-
 def _text_problem(field: str, value: Any, *, required: bool) -> str | None:
-    if value is None:
-        return f"{field} is required" if required else None
-    if not isinstance(value, str):
-        return f"{field} is a string, got {type(value).__name__}"
-    if required and not value.strip():
-        return f"{field} may not be blank"
-    if value != value.strip() and field == "name":
-        return "name may not start or end with spaces"
-    if len(value) > LIMITS[field]:
-        return f"{field} has at most {LIMITS[field]} characters, got {len(value)}"
-    if not _storable(value):
-        return f"{field} is not text a database stores (a NUL character, or invalid Unicode)"
-    if field != "description" and any(ord(c) < 32 for c in value):
-        return f"{field} may not contain control characters"
-    if field == "name" and "/" in value:
-        return "name may not contain '/' (it is part of the team's URL)"
-    return None
+    found = text_problem(
+        field, value, limit=LIMITS[field], required=required, controls=field == "description"
+    )
+    if found is None and field == "name" and isinstance(value, str):
+        if value != value.strip():
+            return "name may not start or end with spaces"
+        if "/" in value:
+            return "name may not contain '/' (it is part of the team's URL)"
+    return found
 
 
 def check_team(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
     """The valid team values of a request body (every given key); raise :class:`TeamInvalid`
     with every problem. ``partial``: a change, where every key is optional."""
-    problems = [_problem(k, f"unknown key {k!r}") for k in sorted(set(body) - FIELDS)]
+    problems = [field_problem(k, f"unknown key {k!r}") for k in sorted(set(body) - FIELDS)]
     for key in ("name", "label", "description"):
         if key in body or (key == "name" and not partial):
             found = _text_problem(key, body.get(key), required=key == "name")
             if found is not None:
-                problems.append(_problem(key, found))
+                problems.append(field_problem(key, found))
     members = body.get("members")
     if "members" in body and (
         not isinstance(members, list)
-        or not all(isinstance(m, str) and m and _storable(m) for m in members)
+        or not all(isinstance(m, str) and m and storable(m) for m in members)
     ):
-        problems.append(_problem("members", "members is a list of user names"))
+        problems.append(field_problem("members", "members is a list of user names"))
     if problems:
-        raise TeamInvalid(f"invalid team: {'; '.join(p['message'] for p in problems)}", problems)
+        raise invalid(TeamInvalid, "team", problems)
     return {k: body[k] for k in FIELDS if k in body}
 
 
 def _group_id(conn: sa.Connection, name: str) -> int:
-    if not _storable(name):  # no team has such a name, and the database cannot compare it
+    if not storable(name):  # no team has such a name, and the database cannot compare it
         raise TeamNotFound(f"team {name!r} does not exist")
     found = conn.execute(sa.select(_group_t.c.id).where(_group_t.c.name == name)).scalar()
     if found is None:
@@ -112,7 +91,10 @@ def _group_id(conn: sa.Connection, name: str) -> int:
     return found
 
 
-def _user_ids(conn: sa.Connection, usernames: Iterable[str]) -> list[int]:
+def _user_ids(conn: sa.Connection, usernames: Sequence[str]) -> list[int]:
+    """The ids of the users named as ``members``; raise :class:`TeamInvalid` naming every
+    member who is no user (a value of the body that does not fit, as a record's reference to a
+    missing record is: 422)."""
     wanted = sorted(set(usernames))
     if not wanted:
         return []
@@ -121,16 +103,17 @@ def _user_ids(conn: sa.Connection, usernames: Iterable[str]) -> list[int]:
             sa.select(_user_t.c.username, _user_t.c.id).where(_user_t.c.username.in_(wanted))
         ).all()
     )
-    missing = [u for u in wanted if u not in found]
-    if missing:
-        raise UserNotFound(
-            f"no user named {', '.join(map(repr, missing))}",
-            [_problem("members", f"user {u!r} does not exist") for u in missing],
-        )
+    problems = [
+        field_problem("members", f"user {u!r} does not exist", i)
+        for i, u in enumerate(usernames)
+        if u not in found
+    ]
+    if problems:
+        raise invalid(TeamInvalid, "team", problems)
     return [found[u] for u in wanted]
 
 
-def _set_members(conn: sa.Connection, group_id: int, usernames: Iterable[str]) -> None:
+def _set_members(conn: sa.Connection, group_id: int, usernames: Sequence[str]) -> None:
     wanted = set(_user_ids(conn, usernames))
     t = assoc_user_group
     have = set(conn.execute(sa.select(t.c.user_id).where(t.c.group_id == group_id)).scalars())
@@ -142,7 +125,7 @@ def _set_members(conn: sa.Connection, group_id: int, usernames: Iterable[str]) -
 
 def list_teams(conn: sa.Connection, name: str | None = None) -> list[dict[str, Any]]:
     """Every team (or the one named), by name, with its members' user names."""
-    if name is not None and not _storable(name):
+    if name is not None and not storable(name):
         return []
     q = sa.select(_group_t.c.id, _group_t.c.name, _group_t.c.label, _group_t.c.description)
     if name is not None:
@@ -192,7 +175,7 @@ def create_team(conn: sa.Connection, body: Mapping[str, Any]) -> dict[str, Any]:
     name = values["name"]
     if conn.execute(sa.select(_group_t.c.id).where(_group_t.c.name == name)).first():
         raise TeamConflict(f"team {name!r} already exists")
-    members = _user_ids(conn, values.get("members", ()))  # 404 before anything is written
+    members = _user_ids(conn, values.get("members", ()))  # 422 before anything is written
     [(group_id,)] = _write_or_conflict(
         conn,
         _group_t.insert()
@@ -238,7 +221,6 @@ __all__ = [
     "TeamConflict",
     "TeamInvalid",
     "TeamNotFound",
-    "UserNotFound",
     "check_team",
     "create_team",
     "delete_team",

@@ -7,11 +7,9 @@ import sqlalchemy as sa
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, Conflict, Forbidden, NotFound
 
-from ...core.security import grants, teams
+from ...core.security import bodies, grants, teams
 from ...core.security.permissions import ENTITY_ACTIONS, ENTITY_VIEW_PREFIX
 from ...core.tables import field_permission, record_scope
-from ...metadata.fieldtypes.base import FieldValueError
-from ...metadata.fieldtypes.scalars import check_text
 from ..auth import current_actor
 from . import api
 
@@ -28,47 +26,25 @@ def _engine():
 
 
 def _body() -> dict:
+    """The request's JSON object: anything else is malformed (400); what its values are is
+    the core's check (422 with every problem, :mod:`xrm.core.security.bodies`)."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest("expected a JSON object")
     return body
 
 
-def _plain(value: str) -> bool:
-    """Text every database stores (the field types' :func:`check_text`: no NUL, no lone
-    surrogates) and without other control characters."""
-    try:
-        check_text(value)
-    except FieldValueError:
-        return False
-    return not any(ord(c) < 32 or ord(c) == 127 for c in value)
-
-
-def _role_name(value, what: str = "'name'") -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 64 or not _plain(value):
-        raise BadRequest(
-            f"{what} is a role name of at most 64 characters, without control characters"
-        )
-    return value
-
-
-def _existing_role(name) -> str:
-    _role_name(name, "the role")
-    if not current_app.appbuilder.sm.find_role(name):
+def _existing_role(name: str) -> str:
+    """The role the URL names, or 404 (a name no database stores is not looked up)."""
+    if not bodies.storable(name) or not current_app.appbuilder.sm.find_role(name):
         raise NotFound(f"role {name!r} does not exist")
     return name
 
 
-def _roles(value) -> list:
-    """A body's ``roles``: a list of existing role names -> FAB's role objects."""
-    if not isinstance(value, list) or not all(isinstance(r, str) and _plain(r) for r in value):
-        raise BadRequest("'roles' is a list of role names")
-    sm = current_app.appbuilder.sm
-    roles = [sm.find_role(r) for r in value]
-    unknown = [name for name, r in zip(value, roles, strict=True) if r is None]
-    if unknown:
-        raise BadRequest(f"unknown role(s) in 'roles': {', '.join(map(repr, unknown))}")
-    return roles
+def _roles(names: list[str]) -> list:
+    """A body's ``roles`` (role names, checked) -> FAB's role objects; 422 for any that does
+    not exist."""
+    return bodies.existing_roles(names, current_app.appbuilder.sm.find_role)
 
 
 def _role_grants(conn, role: str) -> dict:
@@ -131,7 +107,7 @@ def admin_roles():
 @api.post("/admin/roles")
 def admin_create_role():
     _admin()
-    name = _role_name(_body().get("name"))
+    name = bodies.check_role(_body())
     sm = current_app.appbuilder.sm
     if sm.find_role(name):
         raise Conflict(f"role {name!r} already exists")
@@ -145,19 +121,13 @@ def admin_set_grants(role: str, entity: str):
     """Set exactly what ``role`` may do with ``entity``: actions and record scope."""
     _admin()
     body = _body()
-    actions = body.get("actions", [])
-    scope = body.get("scope", "all")
-    if not isinstance(actions, list) or set(actions) - set(ENTITY_ACTIONS):
-        raise BadRequest(f"'actions' is a list of {', '.join(ENTITY_ACTIONS)}")
     p = current_app.extensions["xrm"]
     with p.engine.begin() as conn:
         ce = p.registry.snapshot(conn).entity(entity)
         _existing_role(role)
-        if scope in ("own", "team") and ce.definition.ownership != "user":
-            raise BadRequest(
-                f"{entity} is owned by the organisation (its records have no owner): "
-                f"a {scope!r} scope would hide every record; give 'all'"
-            )
+        actions, scope = bodies.check_grant(
+            body, entity, owned_by_users=ce.definition.ownership == "user"
+        )
         grants.revoke(conn, role, entity, [a for a in ENTITY_ACTIONS if a not in actions])
         grants.grant(conn, role, entity, actions)
         grants.set_scope(conn, role, entity, scope)
@@ -169,15 +139,13 @@ def admin_secure_field(role: str, entity: str, field: str):
     """Secure ``entity.field`` and set what ``role`` may do with it."""
     _admin()
     body = _body()
-    read, write = body.get("read"), body.get("write")
-    if not isinstance(read, bool) or not isinstance(write, bool):
-        raise BadRequest("'read' and 'write' are true or false")
     p = current_app.extensions["xrm"]
     with p.engine.begin() as conn:
         ce = p.registry.snapshot(conn).entity(entity)
         _existing_role(role)
         if field not in ce.fields:
             raise NotFound(f"{entity} has no field {field!r}")
+        read, write = bodies.check_field_rights(body, f"{entity}.{field}")
         grants.secure_field(conn, role, entity, field, read=read, write=write)
     return jsonify({"role": role, "entity": entity, "field": field, "read": read, "write": write})
 
@@ -185,7 +153,7 @@ def admin_secure_field(role: str, entity: str, field: str):
 @api.delete("/admin/roles/<role>/entities/<entity>/fields/<field>")
 def admin_unsecure_field(role: str, entity: str, field: str):
     _admin()
-    _role_name(role, "the role")
+    _existing_role(role)
     t = field_permission
     with _engine().begin() as conn:
         conn.execute(t.delete().where(t.c.role == role, t.c.entity == entity, t.c.field == field))
@@ -213,34 +181,18 @@ def admin_users():
 @api.post("/admin/users")
 def admin_create_user():
     _admin()
-    body = _body()
+    values = bodies.check_new_user(_body())
+    roles = _roles(values.get("roles", []))
     sm = current_app.appbuilder.sm
-    missing = [
-        k
-        for k in ("username", "email", "password")
-        if not isinstance(body.get(k), str) or not body.get(k)
-    ]
-    if missing:
-        raise BadRequest(f"missing {', '.join(missing)}")
-    bad = [
-        k
-        for k in ("username", "email", "firstName", "lastName")
-        if k in body and not (isinstance(body[k], str) and _plain(body[k]) and len(body[k]) <= 256)
-    ]
-    if bad:
-        raise BadRequest(
-            f"{', '.join(bad)}: text of at most 256 characters without control characters"
-        )
-    if sm.find_user(username=body["username"]):
-        raise Conflict(f"user {body['username']!r} already exists")
-    roles = _roles(body.get("roles", []))
+    if sm.find_user(username=values["username"]):
+        raise Conflict(f"user {values['username']!r} already exists")
     user = sm.add_user(
-        body["username"],
-        body.get("firstName", ""),
-        body.get("lastName", ""),
-        body["email"],
+        values["username"],
+        values.get("firstName", ""),
+        values.get("lastName", ""),
+        values["email"],
         roles or [sm.find_role(current_app.config["AUTH_ROLE_PUBLIC"])],
-        password=body["password"],
+        password=values["password"],
     )
     if not user:
         raise Conflict("the user could not be created (e-mail already used?)")
@@ -255,12 +207,12 @@ def admin_update_user(user_id: int):
     user = sm.get_user_by_id(user_id)
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
-    if "active" in body:
-        if not isinstance(body["active"], bool):
-            raise BadRequest("'active' is true or false")
-        user.active = body["active"]
-    if "roles" in body:
-        user.roles = _roles(body["roles"])
+    values = bodies.check_user_change(body)
+    roles = _roles(values["roles"]) if "roles" in values else None
+    if "active" in values:
+        user.active = values["active"]
+    if roles is not None:
+        user.roles = roles
     sm.update_user(user)
     return jsonify(_user_json(user))
 

@@ -14,6 +14,7 @@ from werkzeug.exceptions import BadRequest, Forbidden
 
 from ...core.plugins.catalogue import catalogue, describe
 from ...core.plugins.lifecycle import PluginLifecycle
+from ...core.records.errors import RecordInvalid, field_problem, invalid
 from ..auth import current_actor
 from . import api
 
@@ -31,24 +32,38 @@ def _platform():
     return current_app.extensions["xrm"]
 
 
+OPTIONS = ("dry_run", "confirm", "purge")
+
+
+class PluginOptionsInvalid(RecordInvalid):
+    """Options of a plugin operation that do not fit (422, each with its pointer)."""
+
+    title = "Invalid options"
+
+
 def _flag(body: dict, name: str) -> bool:
     if name in body:
-        value = body[name]
-        if not isinstance(value, bool):
-            raise BadRequest(f"'{name}' must be true or false")
-        return value
+        return body[name]  # a boolean: :func:`_options` checked it
     return request.args.get(name, "").lower() in TRUE
 
 
 def _options() -> dict:
+    """The JSON object of options, if any: anything else is malformed (400); an unknown option
+    or one that is not true or false is invalid (422 with every problem)."""
     if not request.get_data():
         return {}
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest('expected a JSON object such as {"dry_run": true}')
-    unknown = sorted(set(body) - {"dry_run", "confirm", "purge"})
-    if unknown:
-        raise BadRequest(f"unknown option(s): {', '.join(unknown)}")
+    problems = [
+        field_problem(k, f"unknown option {k!r}; one of {', '.join(OPTIONS)}")
+        if k not in OPTIONS
+        else field_problem(k, f"{k} is true or false")
+        for k, v in sorted(body.items())
+        if k not in OPTIONS or not isinstance(v, bool)
+    ]
+    if problems:
+        raise invalid(PluginOptionsInvalid, "options", problems)
     return body
 
 

@@ -162,7 +162,7 @@ def admin_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
                 "Create a role",
                 [ADMIN],
                 {"201": json_response("Created.", role_schema)},
-                (400, 403, 409),
+                (400, 403, 409, 422),
                 body=json_body(
                     {
                         "type": "object",
@@ -197,7 +197,7 @@ def admin_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
                 "Secure a field and set a role's rights on it",
                 [ADMIN],
                 {"200": json_response("The rule.", {"type": "object"})},
-                (400, 403, 404),
+                (400, 403, 404, 422),
                 parameters=[role, entity, field],
                 body=json_body(field_rights),
             ),
@@ -206,7 +206,7 @@ def admin_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
                 "Remove a role's rule on a field",
                 [ADMIN],
                 {"204": {"description": "Removed."}},
-                (403,),
+                (403, 404),
                 parameters=[role, entity, field],
             ),
         },
@@ -231,7 +231,9 @@ def admin_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
                 "Create a user",
                 [ADMIN],
                 {"201": json_response("Created.", user)},
-                (400, 403, 409),
+                (400, 403, 409, 422),
+                description="422: a value does not fit, or a role named in `roles` does not "
+                "exist; 409: the user name or e-mail address is taken.",
                 body=json_body(
                     {
                         "type": "object",
@@ -254,7 +256,7 @@ def admin_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
                 "Activate, deactivate or change the roles of a user",
                 [ADMIN],
                 {"200": json_response("The user.", user)},
-                (400, 403, 404),
+                (400, 403, 404, 422),
                 parameters=[
                     path_parameter(
                         "id",
@@ -279,12 +281,12 @@ def admin_paths(snapshot: MetadataSnapshot) -> dict[str, Any]:
 
 def team_paths() -> dict[str, Any]:
     """Teams: the groups whose members share records under the ``team`` record scope."""
-    text = {"type": "string", "pattern": r"^[^\x00-\x1f]*$"}
+    text = {"type": "string", "pattern": r"^[^\x00-\x1f\x7f]*$"}
     name = {
         **text,
         "minLength": 1,
         "maxLength": LIMITS["name"],
-        "pattern": r"^[^\s/\x00-\x1f]([^/\x00-\x1f]*[^\s/\x00-\x1f])?$",
+        "pattern": r"^[^\s/\x00-\x1f\x7f]([^/\x00-\x1f\x7f]*[^\s/\x00-\x1f\x7f])?$",
     }
     members = {
         "type": "array",
@@ -331,8 +333,9 @@ def team_paths() -> dict[str, Any]:
                 "Create a team",
                 [ADMIN],
                 {"201": json_response("Created.", team)},
-                (400, 403, 404, 409, 422),
-                description="404: a member names no user; 409: the name is taken.",
+                (400, 403, 409, 422),
+                description="422: a value does not fit, or a member names no user; 409: the "
+                "name is taken.",
                 body=json_body(
                     {
                         "type": "object",

@@ -122,7 +122,7 @@ def plugin_paths() -> dict[str, Any]:
                 "Uninstall a plugin",
                 [PLUGINS],
                 {"200": changed},
-                (400, 403, 404, 409),
+                (400, 403, 404, 409, 422),
                 description="Refused (409, with `data`) while its entities hold data, unless "
                 "`purge=true`: then they are archived (tables renamed and kept). Refused while "
                 "installed plugins depend on it.",
