@@ -1,12 +1,7 @@
-"""Updating many records set-based: the steps of :func:`.updating.update` for a batch, with a
-few statements for any number of records.
-
-One SELECT of the rows (:func:`prefetch_rows`), per record the field rights, validation and
-the rules step (:func:`.updating.prepare_update`), reference and uniqueness checks for the
-whole batch, the ``before`` hooks, then one ``executemany`` compare-and-swap UPDATE per set of
-columns written and one INSERT each for the audit entries and the outbox messages; then the
-``after`` steps per record. A batch that must go record by record (see
-:meth:`RecordService.update_many`) is left to :func:`.updating.update`.
+"""Updating many records set-based: :func:`update_many` takes a batch through the steps of
+:func:`.updating.update` with a few statements for any number of records, after
+:func:`prefetch_rows`, the one SELECT of the batch's rows. A batch that cannot go set-based is
+left to :func:`.updating.update`, one record at a time.
 """
 
 from __future__ import annotations
