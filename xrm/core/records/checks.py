@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from ...metadata.compiler import CompiledEntity, CompiledField, MetadataSnapshot
 from ..security.access import Access, AccessDenied
+from . import rows
 from .errors import RecordConflict, RecordInvalid, field_problem
 
 #: Values in one IN list (well below SQLite's bound-parameter limit, even for compound keys).
@@ -221,6 +222,49 @@ def unique_conflicts(
             for i, message in index.clashes(conn, candidates, seen).items():
                 out[i] = index.conflict(message)
     return out
+
+
+def check_relations(
+    conn: sa.Connection,
+    snap: MetadataSnapshot,
+    ce: CompiledEntity,
+    prepared: dict[int, dict[str, Any]],
+    results: list[Any],
+    names: Sequence[str] | None = None,
+    seen: dict[tuple, str] | None = None,
+    current: Sequence[Mapping[str, Any] | None] | None = None,
+    record_ids: Sequence[int | None] | None = None,
+) -> None:
+    """References, then uniqueness, of the prepared records of a write (index -> values to
+    write), batched (a few queries for any number of records). A refused record leaves
+    ``prepared`` and gets its error in ``results``. ``names``, ``seen``, ``current`` and
+    ``record_ids`` per index, as for :func:`unique_conflicts`."""
+    order = list(prepared)
+    missing = missing_references(conn, snap, ce, [prepared[i] for i in order])
+    for i, problems in zip(order, missing, strict=True):
+        if problems:
+            results[i] = RecordInvalid(f"{ce.name}: reference to a missing record", problems)
+            del prepared[i]
+    order = list(prepared)
+    fields = unique_fields(ce)
+    if not fields or not order:
+        return
+    conflicts = unique_conflicts(
+        conn,
+        ce,
+        [
+            rows.to_row(ce, {f: values[f] for f in fields if f in values})
+            for values in (prepared[i] for i in order)
+        ],
+        current=[current[i] for i in order] if current else None,
+        record_ids=[record_ids[i] for i in order] if record_ids else None,
+        names=[names[i] for i in order] if names else [f"record {i}" for i in order],
+        seen=seen,
+    )
+    for i, conflict in zip(order, conflicts, strict=True):
+        if conflict is not None:
+            results[i] = conflict
+            del prepared[i]
 
 
 def check_field_rights(ce: CompiledEntity, access: Access, data: Mapping[str, Any]) -> None:

@@ -107,3 +107,9 @@ def linked(
     for source, target_id in conn.execute(q.order_by(assoc.c.source_id, assoc.c.target_id)):
         out.setdefault(source, []).append(target_id)
     return out
+
+
+def visible(access: Access, ce: CompiledEntity, record: dict) -> dict:
+    """``record`` without the fields ``access`` hides (the record itself when none is)."""
+    hidden = access.hidden(ce.name)
+    return {k: v for k, v in record.items() if k not in hidden} if hidden else record
