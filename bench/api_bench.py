@@ -1089,7 +1089,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=30, help="untimed requests per scenario")
     ap.add_argument("--bulk-iterations", type=int, default=5, help="timed bulk requests")
     ap.add_argument(
-        "--import-rows", type=int, default=100_000, help="CSV rows imported (0: no import)"
+        "--import-rows",
+        type=int,
+        help="CSV rows imported (default 100,000, --quick 10,000; 0: no import)",
     )
     ap.add_argument(
         "--without-fab", action="store_true", help="compare xrm with the floor only (faster)"
@@ -1124,12 +1126,13 @@ def main(argv: list[str] | None = None) -> int:
         args.iterations or 300,
         args.warmup,
         args.bulk_iterations,
-        args.import_rows,
+        100_000 if args.import_rows is None else args.import_rows,
         profile=args.profile,
     )
-    if args.quick:
+    if args.quick:  # 10,000 rows, and as many imported unless --import-rows says otherwise
+        imported = 10_000 if args.import_rows is None else args.import_rows
         settings = Settings(
-            10_000, args.iterations or 40, 10, 1, 10_000, bulk_warmup=0, profile=args.profile
+            10_000, args.iterations or 40, 10, 1, imported, bulk_warmup=0, profile=args.profile
         )
     settings.only = tuple(o.strip() for o in args.only.split(",") if o.strip())
     settings.with_fab = not args.without_fab
