@@ -89,14 +89,24 @@ def _text(spec: FieldSpec, generic: Checker, default_max: int | None) -> Checker
     return check
 
 
+def _integer_bounds(spec: FieldSpec, limits: tuple[int, int]) -> tuple[int, int] | None:
+    """The inclusive range an integer field takes (its minimum and maximum within the column
+    type's ``limits``), or None when exclusive bounds leave it to the generic check."""
+    kw = spec.schema.get
+    if kw("exclusiveMinimum") is not None or kw("exclusiveMaximum") is not None:
+        return None
+    lo, hi = kw("minimum"), kw("maximum")
+    lo = limits[0] if lo is None else max(lo, limits[0])
+    hi = limits[1] if hi is None else min(hi, limits[1])
+    return lo, hi
+
+
 def _integer(limits: tuple[int, int]):
     def make(spec: FieldSpec, generic: Checker) -> Checker | None:
-        kw = spec.schema.get
-        if kw("exclusiveMinimum") is not None or kw("exclusiveMaximum") is not None:
+        bounds = _integer_bounds(spec, limits)
+        if bounds is None:
             return None
-        lo, hi = kw("minimum"), kw("maximum")
-        lo = limits[0] if lo is None else max(lo, limits[0])
-        hi = limits[1] if hi is None else min(hi, limits[1])
+        lo, hi = bounds
 
         def check(value: Any, lenient: bool = False) -> Any:
             cls = value.__class__
@@ -291,13 +301,8 @@ def _text_column(spec: FieldSpec, default_max: int | None):
 
 def _integer_column(limits: tuple[int, int]):
     def make(spec: FieldSpec):
-        kw = spec.schema.get
-        if kw("exclusiveMinimum") is not None or kw("exclusiveMaximum") is not None:
-            return None
-        lo, hi = kw("minimum"), kw("maximum")
-        lo = limits[0] if lo is None else max(lo, limits[0])
-        hi = limits[1] if hi is None else min(hi, limits[1])
-        return _whole_numbers(lo, hi)
+        bounds = _integer_bounds(spec, limits)
+        return None if bounds is None else _whole_numbers(*bounds)
 
     return make
 

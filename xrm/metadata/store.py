@@ -144,6 +144,22 @@ def version_column() -> sa.ScalarSelect:
     return VERSION_QUERY.scalar_subquery()
 
 
+def note_for_transaction(conn: sa.Connection, key: str, value: Any) -> None:
+    """Remember ``value`` under ``key`` for the rest of ``conn``'s current transaction: a value
+    one statement read along with its own (a scalar subquery), so that whoever would read it
+    next in this transaction takes it instead (:func:`take_noted`)."""
+    conn.info[key] = (conn.get_transaction(), value)
+
+
+def take_noted(conn: sa.Connection, key: str, missing: Any = None) -> Any:
+    """The value noted under ``key`` in ``conn``'s current transaction (then forgotten), or
+    ``missing`` when none was, or it was noted in another transaction."""
+    noted = conn.info.pop(key, None)
+    if noted is None or noted[0] is None or noted[0] is not conn.get_transaction():
+        return missing
+    return noted[1]
+
+
 def note_version(conn: sa.Connection, version: int) -> None:
     """Remember ``version``, read by a statement of ``conn``'s current transaction, so that the
     registry's next version check in this transaction uses it instead of reading it again.
@@ -151,15 +167,12 @@ def note_version(conn: sa.Connection, version: int) -> None:
     Same transaction, same guarantee: the value was read after the request began, exactly as
     the registry's own read would have been (on SQLite the transaction's read snapshot, on
     PostgreSQL READ COMMITTED the state at that statement). Used once, then forgotten."""
-    conn.info[VERSION_NOTED] = (conn.get_transaction(), version)
+    note_for_transaction(conn, VERSION_NOTED, version)
 
 
 def take_noted_version(conn: sa.Connection) -> int | None:
     """The version noted in ``conn``'s current transaction (and forget it), or None."""
-    noted = conn.info.pop(VERSION_NOTED, None)
-    if noted is None or noted[0] is None or noted[0] is not conn.get_transaction():
-        return None
-    return noted[1]
+    return take_noted(conn, VERSION_NOTED)
 
 
 def bump_version(conn: sa.Connection, expected: int) -> int:

@@ -3,7 +3,7 @@ access is made from changes (see :mod:`xrm.core.security.accesscache`).
 
 It is read once per request. The statement that authenticates the caller reads it as a scalar
 subquery (:func:`token_column`) and notes it on the connection (:func:`note_token`); the access
-cache then takes it (:func:`take_noted_token`) instead of sending a statement of its own, as the
+cache then takes it (:func:`read_token`) instead of sending a statement of its own, as the
 metadata version is read (:func:`xrm.metadata.store.note_version`)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ...metadata.statements import Prepared
+from ...metadata.store import note_for_transaction, take_noted
 
 #: Which set of triggers ``accesscache.install`` puts in place; a database whose ``watching``
 #: differs (an older set, or none) is not trusted and access is resolved on every call.
@@ -39,6 +40,8 @@ _TOKEN = Prepared(TOKEN_QUERY)
 
 #: ``conn.info`` key of the token read by another statement of the current transaction.
 TOKEN_NOTED = "xrm.access.token_noted"
+#: What :func:`read_token` gets when nothing was noted (a noted token may be None).
+_NOT_NOTED = object()
 
 
 def token_column() -> sa.ScalarSelect:
@@ -49,14 +52,14 @@ def token_column() -> sa.ScalarSelect:
 def note_token(conn: sa.Connection, token: int | None) -> None:
     """Remember ``token``, read by a statement of ``conn``'s current transaction before any
     access query, for the access cache's next look in this transaction. Used once."""
-    conn.info[TOKEN_NOTED] = (conn.get_transaction(), token)
+    note_for_transaction(conn, TOKEN_NOTED, token)
 
 
 def read_token(conn: sa.Connection) -> int | None:
     """The token noted in this transaction (then forgotten), else read now; None when access
     may not be cached (no state row, or triggers not all in place)."""
-    noted = conn.info.pop(TOKEN_NOTED, None)
-    if noted is not None and noted[0] is not None and noted[0] is conn.get_transaction():
-        return noted[1]
+    noted = take_noted(conn, TOKEN_NOTED, missing=_NOT_NOTED)
+    if noted is not _NOT_NOTED:
+        return noted
     found = _TOKEN.rows(conn, {})
     return found[0][0] if found else None

@@ -51,12 +51,29 @@ def query_scopes(access, snap) -> tuple[Mapping, Mapping]:
     return _Scopes(access, snap), _Hidden(access, snap)
 
 
-class _Scopes(Mapping):
+class _PerEntity(Mapping):
+    """A mapping over the snapshot's entities, computed for the entities a query asks about
+    (``__getitem__``); never empty, so nobody counts it to find out."""
+
+    def __init__(self, access, snap):
+        self._access, self._snap = access, snap
+
+    def __iter__(self):
+        return (name for name in self._snap.entities if name in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class _Scopes(_PerEntity):
     """entity -> the SQL scope of its records (``false`` when the caller may not read it;
     absent when unrestricted), computed for the entities a query reaches."""
 
     def __init__(self, access, snap):
-        self._access, self._snap = access, snap
+        super().__init__(access, snap)
         self._found: dict[str, Any] = {}
 
     def __getitem__(self, name: str):
@@ -76,21 +93,9 @@ class _Scopes(Mapping):
             return sa.false()
         return self._access.scope_clause(name, ce.table)
 
-    def __iter__(self):
-        return (name for name in self._snap.entities if name in self)
 
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    def __bool__(self) -> bool:
-        return True
-
-
-class _Hidden(Mapping):
+class _Hidden(_PerEntity):
     """entity -> the fields it hides from the caller (absent when none)."""
-
-    def __init__(self, access, snap):
-        self._access, self._snap = access, snap
 
     def __getitem__(self, name: str):
         hidden = None
@@ -99,15 +104,6 @@ class _Hidden(Mapping):
         if not hidden:
             raise KeyError(name)
         return hidden
-
-    def __iter__(self):
-        return (name for name in self._snap.entities if name in self)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    def __bool__(self) -> bool:
-        return True
 
 
 def _plans() -> PlanCache:
