@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 import sqlalchemy as sa
@@ -245,6 +246,42 @@ def test_hooks_run_per_record_and_a_veto_refuses_only_its_row(registry):
     with pytest.raises(RecordVetoed):
         create_many(service, [{"name": "Dan"}, {"name": "Bob"}])
     assert names(service) == ["Ann", "Cid"]
+
+
+@pytest.mark.parametrize("how", ["create_many", "update_many"])
+def test_an_unexpected_error_leaves_no_savepoint_open_for_the_caller(service, how):
+    """An error that is not a refusal (here the database failing the batch's statement)
+    propagates out of a per-record batch; the batch's own savepoint is rolled back on the way,
+    so the caller can roll back its savepoint and go on without SQLAlchemy finding a savepoint
+    still in its way."""
+    (kept,) = create_many(service, [{"name": "Kept"}])
+    verb = "INSERT INTO" if how == "create_many" else "UPDATE"
+
+    def failing(conn, cursor, statement, *args):
+        if statement.startswith(f"{verb} crm_account"):
+            raise sa.exc.OperationalError(statement, (), Exception("disk I/O error"))
+
+    engine = service.registry.engine
+    with engine.begin() as conn:
+        outer = conn.begin_nested()
+        sa.event.listen(engine, "before_cursor_execute", failing)
+        try:
+            with pytest.raises(sa.exc.OperationalError), warnings.catch_warnings():
+                warnings.simplefilter("error", sa.exc.SAWarning)
+                if how == "create_many":
+                    rows = [{"name": "Ann"}, {"name": "Bob"}]
+                    service.create_many(conn, SYSTEM, "crm.account", rows, atomic=False)
+                else:
+                    changes = [(kept["id"], {"code": "x"})]
+                    assert service.update_many(conn, SYSTEM, "crm.account", changes, atomic=False)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", failing)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", sa.exc.SAWarning)
+            outer.rollback()
+        assert not conn.in_nested_transaction()
+        service.create(conn, SYSTEM, "crm.account", {"name": "After"})
+    assert names(service) == ["Kept", "After"]
 
 
 # -- update_many: the set-based bulk update ----------------------------------------------------

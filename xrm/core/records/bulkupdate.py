@@ -127,82 +127,88 @@ def update_many(
         return results
     now = utcnow()
     savepoint = None if atomic else conn.begin_nested()
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    written: dict[int, dict[str, Any]] = {}
-    for i, values in prepared.items():
-        rid, data = items[i]
-        row = rows.to_row(ce, values)
-        if "owner_id" in data and actor.is_admin:
-            row["owner_id"] = data["owner_id"]
-        row.update(
-            updated_at=now, updated_by=actor.user_id, row_version=stored[rid]["row_version"] + 1
-        )
-        written[i] = row
-        groups.setdefault(tuple(sorted(row)), []).append(
-            {**row, "_xrm_id": rid, "_xrm_version": stored[rid]["row_version"]}
-        )
-    statement = rows.update_statement(ce.table)
-    changed = sum(conn.execute(statement, params).rowcount for params in groups.values())
-    if changed != len(prepared):
-        if savepoint is None:
-            raise RecordVersionMismatch(
-                f"{entity}: a record of the batch was changed by someone else meanwhile; "
-                "nothing was changed"
+    # An error the code below does not expect rolls the savepoint back on its way out.
+    try:
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        written: dict[int, dict[str, Any]] = {}
+        for i, values in prepared.items():
+            rid, data = items[i]
+            row = rows.to_row(ce, values)
+            if "owner_id" in data and actor.is_admin:
+                row["owner_id"] = data["owner_id"]
+            row.update(
+                updated_at=now, updated_by=actor.user_id, row_version=stored[rid]["row_version"] + 1
             )
-        savepoint.rollback()
-        return None
-    fields = [*ce.fields]
-    audit_rows, outbox_rows, afters = [], [], {}
-    for i, row in written.items():
-        rid = ids[i]
-        after = afters[i] = dump({**stored[rid], **row})
-        changes = audit.diff(befores[i], after, fields)
-        if ce.definition.audit:
-            audit_rows.append({"record_id": rid, "changes": audit.encode(changes)})
-        payload = {
-            "entity": ce.name,
-            "id": rid,
-            "action": "update",
-            "record": after,
-            "changes": changes,
-            "actor": actor.username,
-        }
-        outbox_rows.append(
-            {
-                "record_id": rid,
-                "payload": audit.encode(payload),
-                "idempotency_key": f"{ce.name}:{rid}:update:{row['row_version']}"[:120],
+            written[i] = row
+            groups.setdefault(tuple(sorted(row)), []).append(
+                {**row, "_xrm_id": rid, "_xrm_version": stored[rid]["row_version"]}
+            )
+        statement = rows.update_statement(ce.table)
+        changed = sum(conn.execute(statement, params).rowcount for params in groups.values())
+        if changed != len(prepared):
+            if savepoint is None:
+                raise RecordVersionMismatch(
+                    f"{entity}: a record of the batch was changed by someone else meanwhile; "
+                    "nothing was changed"
+                )
+            savepoint.rollback()
+            return None
+        fields = [*ce.fields]
+        audit_rows, outbox_rows, afters = [], [], {}
+        for i, row in written.items():
+            rid = ids[i]
+            after = afters[i] = dump({**stored[rid], **row})
+            changes = audit.diff(befores[i], after, fields)
+            if ce.definition.audit:
+                audit_rows.append({"record_id": rid, "changes": audit.encode(changes)})
+            payload = {
+                "entity": ce.name,
+                "id": rid,
+                "action": "update",
+                "record": after,
+                "changes": changes,
+                "actor": actor.username,
             }
-        )
-    if audit_rows:
+            outbox_rows.append(
+                {
+                    "record_id": rid,
+                    "payload": audit.encode(payload),
+                    "idempotency_key": f"{ce.name}:{rid}:update:{row['row_version']}"[:120],
+                }
+            )
+        if audit_rows:
+            rows.insert_many(
+                conn,
+                audit_table,
+                audit_rows,
+                {
+                    "entity": ce.name,
+                    "action": "update",
+                    "actor_id": actor.user_id,
+                    "actor_name": actor.username,
+                    "at": now,
+                },
+            )
         rows.insert_many(
             conn,
-            audit_table,
-            audit_rows,
-            {
-                "entity": ce.name,
-                "action": "update",
-                "actor_id": actor.user_id,
-                "actor_name": actor.username,
-                "at": now,
-            },
+            outbox_table,
+            outbox_rows,
+            {"topic": "record.updated", "entity": ce.name, "created_at": now, "available_at": now},
         )
-    rows.insert_many(
-        conn,
-        outbox_table,
-        outbox_rows,
-        {"topic": "record.updated", "entity": ce.name, "created_at": now, "available_at": now},
-    )
-    for i, after in afters.items():
-        rid = ids[i]
-        if service.rules.after_write(conn, snap, ce, actor, "update", rid, befores[i], after):
-            after = reading.fetch(conn, snap, ce, rid, None)  # an automation changed it
-        events[i].after = after
-        run_hook(service.hooks, "xrm_after_update", events[i])
-        results[i] = reading.visible(access, ce, after)
-    if savepoint is not None:
-        savepoint.commit()
-    return results
+        for i, after in afters.items():
+            rid = ids[i]
+            if service.rules.after_write(conn, snap, ce, actor, "update", rid, befores[i], after):
+                after = reading.fetch(conn, snap, ce, rid, None)  # an automation changed it
+            events[i].after = after
+            run_hook(service.hooks, "xrm_after_update", events[i])
+            results[i] = reading.visible(access, ce, after)
+        if savepoint is not None:
+            savepoint.commit()
+        return results
+    except BaseException:
+        if savepoint is not None and savepoint.is_active:
+            savepoint.rollback()
+        raise
 
 
 def prefetch_rows(

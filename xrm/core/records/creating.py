@@ -71,61 +71,68 @@ def create_batch(
     now = utcnow()
     # Not atomic: what the hooks do is undone with the batch if the batch must be replayed.
     savepoint = None if atomic else conn.begin_nested()
-    # Plugin code runs only for the entities its hooks concern (plugins.concerns): for the
-    # others no event is made.
-    before_hooks = hooked(service.hooks, "xrm_before_create", entity)
-    after_hooks = hooked(service.hooks, "xrm_after_create", entity)
-    accepted: list[tuple[int, RecordEvent | None]] = []
-    generates = bool(checks.generated_fields(ce))
-    for i, values in prepared.items():
-        event = None
-        if before_hooks or after_hooks:
-            event = RecordEvent(entity, "create", actor, conn, service, values=values)
+    # An error the code below does not expect rolls the savepoint back on its way out: left
+    # open, it would stand between the caller and its own savepoint.
+    try:
+        # Plugin code runs only for the entities its hooks concern (plugins.concerns): for the
+        # others no event is made.
+        before_hooks = hooked(service.hooks, "xrm_before_create", entity)
+        after_hooks = hooked(service.hooks, "xrm_after_create", entity)
+        accepted: list[tuple[int, RecordEvent | None]] = []
+        generates = bool(checks.generated_fields(ce))
+        for i, values in prepared.items():
+            event = None
+            if before_hooks or after_hooks:
+                event = RecordEvent(entity, "create", actor, conn, service, values=values)
+            try:
+                if generates:
+                    generate(conn, ce, values, now)
+                if before_hooks:
+                    run_hook(service.hooks, "xrm_before_create", event)
+            except RecordError as exc:
+                results[i] = exc
+                continue
+            accepted.append((i, event))
+        if not accepted or (atomic and len(accepted) < len(rows)):
+            if savepoint is not None:
+                savepoint.commit()
+            return results
+        new = [
+            NewRecord(prepared[i] if e is None else e.values, _owner(actor, rows[i]))
+            for i, e in accepted
+        ]
         try:
-            if generates:
-                generate(conn, ce, values, now)
-            if before_hooks:
-                run_hook(service.hooks, "xrm_before_create", event)
-        except RecordError as exc:
-            results[i] = exc
-            continue
-        accepted.append((i, event))
-    if not accepted or (atomic and len(accepted) < len(rows)):
+            written = insert_records(conn, actor, ce, new, now)
+            for n, ((_i, event), after) in enumerate(zip(accepted, written, strict=True)):
+                rid = after["id"]
+                if rules and service.rules.after_write(
+                    conn, snap, ce, actor, "create", rid, None, after
+                ):
+                    after = written[n] = reading.fetch(conn, snap, ce, rid, None)  # automation
+                if event is not None:
+                    event.record_id, event.after = rid, after
+                    if after_hooks:
+                        run_hook(service.hooks, "xrm_after_create", event)
+        except (RecordError, sa.exc.IntegrityError) as exc:
+            if savepoint is None:
+                if isinstance(exc, sa.exc.IntegrityError):
+                    raise RecordConflict(refusal(exc)) from exc
+                raise
+            # Which record failed is unknown: replay them one at a time, each in a savepoint.
+            savepoint.rollback()
+            for i, _event in accepted:
+                results[i] = _create_alone(service, conn, actor, entity, rows[i], access, lenient)
+            return results
         if savepoint is not None:
             savepoint.commit()
+        hidden = access.hidden(ce.name)
+        for (i, _event), after in zip(accepted, written, strict=True):
+            results[i] = reading.visible(access, ce, after) if hidden else after
         return results
-    new = [
-        NewRecord(prepared[i] if e is None else e.values, _owner(actor, rows[i]))
-        for i, e in accepted
-    ]
-    try:
-        written = insert_records(conn, actor, ce, new, now)
-        for n, ((_i, event), after) in enumerate(zip(accepted, written, strict=True)):
-            rid = after["id"]
-            if rules and service.rules.after_write(
-                conn, snap, ce, actor, "create", rid, None, after
-            ):
-                after = written[n] = reading.fetch(conn, snap, ce, rid, None)  # automation
-            if event is not None:
-                event.record_id, event.after = rid, after
-                if after_hooks:
-                    run_hook(service.hooks, "xrm_after_create", event)
-    except (RecordError, sa.exc.IntegrityError) as exc:
-        if savepoint is None:
-            if isinstance(exc, sa.exc.IntegrityError):
-                raise RecordConflict(refusal(exc)) from exc
-            raise
-        # Which record failed is unknown: replay them one at a time, each in a savepoint.
-        savepoint.rollback()
-        for i, _event in accepted:
-            results[i] = _create_alone(service, conn, actor, entity, rows[i], access, lenient)
-        return results
-    if savepoint is not None:
-        savepoint.commit()
-    hidden = access.hidden(ce.name)
-    for (i, _event), after in zip(accepted, written, strict=True):
-        results[i] = reading.visible(access, ce, after) if hidden else after
-    return results
+    except BaseException:
+        if savepoint is not None and savepoint.is_active:
+            savepoint.rollback()
+        raise
 
 
 def _create_alone(
@@ -150,6 +157,9 @@ def _create_alone(
     except RecordError as exc:
         savepoint.rollback()
         return exc
+    except BaseException:
+        savepoint.rollback()
+        raise
     if isinstance(result, RecordError):
         savepoint.rollback()
     else:

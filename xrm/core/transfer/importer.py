@@ -156,6 +156,9 @@ class _ImportRun:
             )
         except sa.exc.IntegrityError:
             results = None
+        except BaseException:
+            savepoint.rollback()
+            raise
         if results is None:
             savepoint.rollback()
             return False
@@ -210,6 +213,9 @@ class _ImportRun:
             savepoint.rollback()
             reason = str(exc.orig).splitlines()[0] if exc.orig else "constraint violated"
             p.errors.append(RowError(p.row, f"the database refused the record: {reason}"))
+        except BaseException:
+            savepoint.rollback()
+            raise
         else:
             savepoint.commit()
         if p.errors:

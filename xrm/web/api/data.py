@@ -460,6 +460,10 @@ def _bulk_write(conn, actor, access, ce, mode, key, rec, i, atomic, known=None) 
             raise
         nested.rollback()
         return _failure(i, exc)
+    except BaseException:
+        if nested is not None:
+            nested.rollback()
+        raise
     if nested is not None:
         nested.commit()
     return {"index": i, "status": status, "id": record["id"]}
