@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import time
 
@@ -148,6 +149,50 @@ def test_a_prefix_handler_receives_the_record_events(platform):
         platform.records.update(conn, SYSTEM, "crm.tag", rec["id"], {"name": "VIP"})
     Dispatcher(platform, platform.jobs).drain()
     assert seen == [("record.created", "crm.tag"), ("record.updated", "crm.tag")]
+
+
+def test_a_created_record_message_is_stored_without_changes_and_read_with_them(platform):
+    """The changes of a new record repeat it, so they are not stored; a handler, Celery and the
+    administrators' job view get them all the same: every field with a value, [null, value]."""
+    payloads = []
+    platform.jobs.handler("record.created")(lambda ctx, job: payloads.append(job.payload))
+    platform.registry.apply_documents(
+        [
+            {
+                "x-xrm": {"name": "crm.tag"},
+                "properties": {
+                    "name": {"type": "string"},
+                    "rank": {"type": "integer"},
+                    "note": {"type": "string"},
+                },
+            }
+        ]
+    )
+    with platform.engine.begin() as conn:
+        rec = platform.records.create(conn, SYSTEM, "crm.tag", {"name": "vip", "rank": 0})
+    with platform.engine.connect() as conn:
+        job_id, stored = conn.execute(
+            sa.select(outbox.c.id, outbox.c.payload).where(outbox.c.topic == "record.created")
+        ).one()
+        shown = jobs_admin.get(conn, job_id)["payload"]
+    assert "changes" not in json.loads(stored)
+    Dispatcher(platform, platform.jobs).drain()
+    expected = {
+        "entity": "crm.tag",
+        "id": rec["id"],
+        "action": "create",
+        "record": json.loads(json.dumps(rec)),
+        "changes": {"name": [None, "vip"], "rank": [None, 0]},
+        "actor": SYSTEM.username,
+    }
+    assert payloads == [expected]
+    assert list(payloads[0]) == ["entity", "id", "action", "record", "changes", "actor"]
+    assert shown == expected
+    # Any other payload is read as it was stored.
+    for other in ({"action": "create", "changes": {}}, {"action": "update", "record": {"a": 1}}):
+        assert store.read_payload(json.dumps(other)) == other
+    assert store.read_payload("[1]") == {"value": [1]}
+    assert store.read_payload("{oops") == {"_unreadable": "{oops"}
 
 
 def test_releasing_a_claim_does_not_count_the_attempt(platform, calls):

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from transfer_support import ACCOUNT, CONTACT, TAG, Crm, FixedAccess, csv_text
 
 from xrm.core.context import SYSTEM, Actor
+from xrm.core.jobs.store import read_payload
 from xrm.core.plugins import RecordVetoed, create_plugin_manager, hookimpl
 from xrm.core.records.service import RecordService
 from xrm.core.security.access import Access, AccessDenied
@@ -350,7 +351,7 @@ def test_each_created_record_gets_the_audit_entry_and_outbox_message_the_service
     assert mine.topic == theirs.topic == "record.created"
     assert mine.idempotency_key == f"crm.contact:{imported}:create:1"
     assert theirs.idempotency_key == f"crm.contact:{direct}:create:1"
-    mine, theirs = json.loads(mine.payload), json.loads(theirs.payload)
+    mine, theirs = read_payload(mine.payload), read_payload(theirs.payload)
     assert list(mine) == list(theirs) == ["entity", "id", "action", "record", "changes", "actor"]
     assert alike(mine["record"]) == alike(theirs["record"])
     assert alike(mine["changes"]) == alike(theirs["changes"])

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..tables import job_run, outbox
+from . import store
 from .errors import JobNotFound, JobStateConflict
 from .store import STATUSES, utcnow
 
@@ -63,7 +64,7 @@ def get(conn: sa.Connection, job_id: int) -> dict[str, Any]:
     ).all()
     return {
         **summary(row),
-        "payload": mask(_loads(row.payload)),
+        "payload": mask(store.read_payload(row.payload)) if row.payload else None,
         "runs": [
             {
                 "id": r.id,

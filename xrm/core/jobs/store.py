@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ...metadata.names import SYSTEM_COLUMNS
 from ..tables import job_run, outbox
 from .model import Job
 
@@ -177,18 +178,43 @@ _JOB_COLUMNS = (
 )
 
 
-def _job(row) -> Job:
+def read_payload(text: str) -> dict[str, Any]:
+    """A message's payload (stored JSON text) as handlers and administrators see it.
+
+    A ``record.created`` message is stored without the payload's ``changes``: for a new record
+    they are every field of ``record`` that has a value, each as ``[null, value]``, so storing
+    them would only repeat the record (it was half of every created record's message, a table
+    the changes feed keeps). They are restored here, the one place a payload is read."""
     try:
-        payload = json.loads(row.payload)
+        payload = json.loads(text)
     except ValueError:
-        payload = {"_unreadable": row.payload}
+        return {"_unreadable": text}
+    if not isinstance(payload, dict):
+        return {"value": payload}
+    record = payload.get("record")
+    if payload.get("action") != "create" or "changes" in payload or not isinstance(record, dict):
+        return payload
+    changes = {k: [None, v] for k, v in record.items() if v is not None and k not in _SYSTEM}
+    out: dict[str, Any] = {}
+    for key, value in payload.items():  # in the order the service's payload has its keys
+        out[key] = value
+        if key == "record":
+            out["changes"] = changes
+    return out
+
+
+_SYSTEM = frozenset(SYSTEM_COLUMNS)
+
+
+def _job(row) -> Job:
+    payload = read_payload(row.payload)
     return Job(
         id=row.id,
         topic=row.topic,
         key=row.idempotency_key,
         entity=row.entity,
         record_id=row.record_id,
-        payload=payload if isinstance(payload, dict) else {"value": payload},
+        payload=payload,
         attempt=row.attempts,
         created_at=row.created_at,
     )

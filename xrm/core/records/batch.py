@@ -10,9 +10,9 @@ one: :meth:`RecordService.create` writes through here too, so the two cannot dri
 The per-record work is what an import of 100,000 rows spends most of its time on, so the
 entity's :class:`_Layout` (made once per table and database dialect) holds everything that does
 not change between records: the statements, each column's value conversion, which fields are
-stored as they are shown. Each record then costs one tuple per table, its JSON record and one
-JSON encoding each of the record and of its changes (the audit entry's text is reused in the
-outbox payload).
+stored as they are shown. Each record then costs one tuple per table, its JSON record and
+one JSON encoding each of the record (for the outbox payload) and of its changes (for the audit
+entry, when the entity is audited).
 
 Everything before the SQL (permission, validation, checks, generated values, ``before`` hooks)
 is the record service's; this module only writes.
@@ -119,22 +119,23 @@ def insert_records(
     for fname, assoc in ce.associations.items():
         if pairs[fname]:
             conn.execute(assoc.insert(), pairs[fname])
-    # As audit.diff(None, after): every field with a value, in definition order; encoded once
-    # for both tables.
-    changed = layout.changed
-    changes = [
-        _encode({f: [None, v] for f in changed if (v := after[f]) is not None}) for after in records
-    ]
     name = ce.name
     if ce.definition.audit:
+        # As audit.diff(None, after): every field with a value, in definition order.
+        changed = layout.changed
+        changes = [
+            _encode({f: [None, v] for f in changed if (v := after[f]) is not None})
+            for after in records
+        ]
         layout.write_audit(conn, name, "create", actor, now, ids, changes)
-    # The service's payload, key for key: {"entity", "id", "action", "record", "changes",
-    # "actor"}.
+    # The service's payload, key for key: {"entity", "id", "action", "record", "actor"}; its
+    # "changes" would repeat the record, so they are left to the reader
+    # (xrm.core.jobs.store.read_payload).
     head = f'{{"entity":{_encode(name)},"id":'
     tail = f',"actor":{_encode(actor.username)}}}'
     payloads = [
-        f'{head}{rid},"action":"create","record":{_encode(after)},"changes":{diff}{tail}'
-        for rid, after, diff in zip(ids, records, changes, strict=True)
+        f'{head}{rid},"action":"create","record":{_encode(after)}{tail}'
+        for rid, after in zip(ids, records, strict=True)
     ]
     keys = [f"{name}:{rid}:create:1"[:120] for rid in ids]
     layout.write_outbox(conn, "record.created", name, now, ids, payloads, keys)

@@ -4,7 +4,6 @@ Celery workers) reads pending rows; the idempotency key makes a second delivery 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,20 +38,3 @@ def enqueue(
 
 
 _INSERT = Prepared(outbox.insert())
-
-
-def pending(conn: sa.Connection, limit: int = 100) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        sa.select(outbox).where(outbox.c.status == "pending").order_by(outbox.c.id).limit(limit)
-    ).all()
-    return [
-        {
-            "id": r.id,
-            "topic": r.topic,
-            "key": r.idempotency_key,
-            "entity": r.entity,
-            "record_id": r.record_id,
-            "payload": json.loads(r.payload),
-        }
-        for r in rows
-    ]
