@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 
 import pytest
+import sqlalchemy as sa
 
 from xrm.core.security import grants
 
@@ -142,3 +144,30 @@ def test_import_without_the_import_permission_is_a_403_problem_and_writes_nothin
         headers=auth(token),
     )
     assert res.status_code == 200, res.json
+
+
+def test_an_import_run_again_after_a_busy_database_reads_the_whole_file_again(app, client):
+    """SQLite's busy snapshot makes the request run again (xrm.web.busy); the second run reads
+    the uploaded file from its start, not from where the first run left it."""
+    engine = app.extensions["xrm"].engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the busy snapshot is SQLite's")
+    failed = []
+
+    def busy_once(conn, cursor, statement, *args):
+        if statement.startswith("INSERT INTO crm_account") and not failed:
+            failed.append(statement)
+            raise sa.exc.OperationalError(
+                statement, (), sqlite3.OperationalError("database is locked")
+            )
+
+    sa.event.listen(engine, "before_cursor_execute", busy_once)
+    try:
+        res = upload(client, "code,name\nA,Acme\nB,Bee\n")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", busy_once)
+    assert failed, "the first run did not reach the INSERT"
+    assert res.status_code == 200, res.json
+    assert (res.json["rows"], res.json["created"]) == (2, 2)
+    items = client.get("/api/v1/data/crm.account?order=code").json["items"]
+    assert [i["code"] for i in items] == ["A", "B"]

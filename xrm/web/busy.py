@@ -1,7 +1,8 @@
 """SQLite's busy snapshot: a deferred transaction that read before another connection committed
 cannot write (``database is locked`` at once; the busy timeout does not apply). The request's
 transaction has rolled back entirely when this surfaces, so the request is run again, a few
-times, instead of answering 500. PostgreSQL never raises it; other errors pass through."""
+times, instead of answering 500 (uploaded files rewound, so an import reads its whole file
+again). PostgreSQL never raises it; other errors pass through."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_request_context, request
 
 ATTEMPTS = 5
 
@@ -30,9 +31,17 @@ def retry_when_busy(view: Callable) -> Callable:
                 if attempt == ATTEMPTS or not _is_busy(exc):
                     raise
                 time.sleep(random.uniform(0.005, 0.05) * attempt)
+                _rewind_uploads()
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+def _rewind_uploads() -> None:
+    """The next run reads uploaded files (an import's) from their start again."""
+    if has_request_context():
+        for _name, upload in request.files.items(multi=True):
+            upload.stream.seek(0)
 
 
 def install_busy_retry(app: Flask, prefixes: tuple[str, ...]) -> None:
