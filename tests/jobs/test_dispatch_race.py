@@ -11,7 +11,7 @@ import time
 import sqlalchemy as sa
 from jobs_support import wait_for
 
-from xrm.core.jobs import Dispatcher, Scheduler, enqueue
+from xrm.core.jobs import Dispatcher, Scheduler, enqueue, store
 from xrm.core.tables import job_run, job_schedule, outbox
 
 MESSAGES = 300
@@ -29,11 +29,14 @@ def test_racing_dispatchers_deliver_each_key_exactly_once(platform):
         # Hold each dispatcher's first delivery until a second dispatcher is delivering too:
         # on a busy machine one thread could otherwise claim every batch before the others
         # start, and the test would not show that the work is shared.
+        name = threading.current_thread().name
         with lock:
-            seen.add(threading.current_thread().name)
+            first = name not in seen
+            seen.add(name)
             if len(seen) >= 2:
                 shared.set()
-        shared.wait(30)
+        if first:  # only the first: were the others never to deliver, the rest goes on
+            shared.wait(30)
         time.sleep(0.001)  # let the dispatchers interleave
         with lock:
             delivered.append(job.key)
@@ -53,7 +56,18 @@ def test_racing_dispatchers_deliver_each_key_exactly_once(platform):
     for t in threads:
         t.start()
     try:
-        wait_for(lambda: len(delivered) >= MESSAGES, timeout=120)
+        try:
+            wait_for(lambda: len(delivered) >= MESSAGES, timeout=120)
+        except AssertionError:  # say what each dispatcher did
+            with platform.engine.connect() as conn:
+                statuses = conn.execute(
+                    sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)
+                ).all()
+            alive = [t.name for t in threads if t.is_alive()]
+            raise AssertionError(
+                f"{len(delivered)} of {MESSAGES} delivered; dispatchers that delivered: "
+                f"{sorted(seen)}; alive: {alive}; outbox: {statuses}"
+            ) from None
         time.sleep(0.2)  # a duplicate would show up now
     finally:
         stop.set()
@@ -73,6 +87,40 @@ def test_racing_dispatchers_deliver_each_key_exactly_once(platform):
         workers = conn.execute(sa.select(sa.func.count(sa.distinct(job_run.c.worker)))).scalar()
     assert statuses == {"done": MESSAGES}
     assert workers >= 2  # the work was really shared
+
+
+def test_concurrent_claims_each_take_at_most_their_limit_and_never_the_same_message(platform):
+    """Claimers starting together: each claim holds at most its limit (PostgreSQL once let one
+    claimer take every message when its sub-select ran again under concurrent locks), and no
+    message is claimed twice."""
+    with platform.engine.begin() as conn:
+        for i in range(200):
+            enqueue(conn, "test.race", f"claim-{i}", {"i": i})
+    barrier = threading.Barrier(4)
+    claims: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def claimer():
+        try:
+            barrier.wait()
+            while True:
+                with platform.engine.begin() as conn:
+                    got = store.claim(conn, limit=5, now=store.utcnow(), lease_seconds=300)
+                if not got:
+                    return
+                claims.append([j.id for j in got])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=claimer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert max(map(len, claims)) <= 5
+    claimed = [i for c in claims for i in c]
+    assert len(claimed) == len(set(claimed)) == 200
 
 
 def test_concurrent_enqueues_of_one_key_leave_one_message(platform):
