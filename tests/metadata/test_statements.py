@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import threading
+import time
 import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from xrm.metadata.database import reading
+from xrm.metadata.database import reading, writing
 from xrm.metadata.statements import Prepared, _direct
 
 META = sa.MetaData()
@@ -140,3 +142,41 @@ def test_a_reading_connection_reads_without_a_transaction_on_postgresql(table):
         conn.execute(sa.text("SELECT 1"))
         if table.dialect.name == "postgresql":
             assert not conn.connection.driver_connection.autocommit
+
+
+def test_a_writing_transaction_waits_for_another_writer_instead_of_failing(table):
+    """SQLite's busy snapshot: a transaction that read, then saw another connection commit,
+    cannot write. ``writing`` takes the write lock when it begins, so the other writer waits
+    for it (or it for the other) and both writes stand. PostgreSQL: a plain transaction."""
+    with table.begin() as conn:
+        INSERT_VALUES.run(conn, {"id": 1, **ROW})
+
+    def write_from_another_connection(row_id: int) -> None:
+        with table.begin() as other:
+            INSERT_VALUES.run(other, {"id": row_id, **ROW})
+
+    if table.dialect.name == "sqlite":
+        # The failure writing() avoids: a deferred transaction that read before the commit.
+        locked = pytest.raises(sa.exc.OperationalError, match="database is locked")
+        with locked, table.begin() as conn:
+            VALUES_BY_ID.first(conn, {"i": 1})
+            write_from_another_connection(2)
+            INSERT_VALUES.run(conn, {"id": 3, **ROW})
+
+    order = []
+    with writing(table) as conn:
+        if table.dialect.name == "sqlite":
+            assert conn.in_transaction()
+        VALUES_BY_ID.first(conn, {"i": 1})
+        other = threading.Thread(target=lambda: (write_from_another_connection(4), order.append(4)))
+        other.start()
+        time.sleep(0.2)  # the other writer is waiting (SQLite) or has written its own row
+        INSERT_VALUES.run(conn, {"id": 5, **ROW})
+        order.append(5)
+    other.join(10)
+    assert not other.is_alive()
+    if table.dialect.name == "sqlite":
+        assert order == [5, 4]  # it waited for the lock taken at BEGIN IMMEDIATE
+    with table.connect() as conn:
+        ids = conn.execute(sa.select(VALUES.c.id).order_by(VALUES.c.id)).scalars().all()
+    assert ids == ([1, 2, 4, 5] if table.dialect.name == "sqlite" else [1, 4, 5])

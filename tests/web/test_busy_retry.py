@@ -51,3 +51,49 @@ def test_other_database_errors_are_not_retried():
     with pytest.raises(sa.exc.OperationalError):
         view()
     assert len(calls) == 1
+
+
+def test_on_sqlite_a_writing_request_takes_the_write_lock_when_it_begins(app, admin_token):
+    """Writes run in a transaction begun with BEGIN IMMEDIATE (xrm.metadata.database.writing),
+    so a busy snapshot cannot refuse them after their reads; reads keep deferred ones."""
+    platform = app.extensions["xrm"]
+    if platform.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's locking")
+    platform.registry.apply_documents(
+        [{"x-xrm": {"name": "crm.tag"}, "properties": {"name": {"type": "string"}}}]
+    )
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {admin_token}"
+    begun: dict[int, str] = {}  # driver connection -> how its transaction began
+    writes: list[str] = []  # how the transaction of each write began
+
+    def seen(conn, cursor, statement, *args):
+        key = id(conn.connection.driver_connection)
+        if statement.startswith("BEGIN"):
+            begun[key] = statement
+        elif statement.startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(begun[key])
+
+    def run(call):
+        begun.clear()
+        writes.clear()
+        res = call()
+        return res, sorted(set(begun.values())), list(writes)
+
+    sa.event.listen(platform.engine, "before_cursor_execute", seen)
+    try:
+        created, begins, written = run(
+            lambda: client.post("/api/v1/data/crm.tag", json={"name": "vip"})
+        )
+        assert created.status_code == 201
+        assert written and set(written) == {"BEGIN IMMEDIATE"}
+        url = f"/api/v1/data/crm.tag/{created.json['id']}"
+        got, begins, written = run(lambda: client.get(url))
+        assert got.status_code == 200
+        assert (begins, written) == (["BEGIN"], [])
+        patch = {"json": {"name": "VIP"}, "headers": {"If-Match": created.headers["ETag"]}}
+        patched, begins, written = run(lambda: client.patch(url, **patch))
+        assert patched.status_code == 200
+        assert written and set(written) == {"BEGIN IMMEDIATE"}
+    finally:
+        sa.event.remove(platform.engine, "before_cursor_execute", seen)

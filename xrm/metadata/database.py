@@ -31,13 +31,14 @@ def configure_sqlite(engine: sa.Engine) -> sa.Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
+        begin = conn._execution_options.get("xrm_begin", "BEGIN")
         if not unobserved(conn):
-            conn.exec_driver_sql("BEGIN")  # seen by the statement events
+            conn.exec_driver_sql(begin)  # seen by the statement events
             return
         try:  # every transaction starts here: skip SQLAlchemy's per-statement work
-            conn.connection.driver_connection.execute("BEGIN")
+            conn.connection.driver_connection.execute(begin)
         except Exception as exc:
-            conn._handle_dbapi_exception(exc, "BEGIN", (), None, None)
+            conn._handle_dbapi_exception(exc, begin, (), None, None)
 
     return engine
 
@@ -62,6 +63,24 @@ def reading(engine: sa.Engine):
             isolation_level="AUTOCOMMIT"
         )
     return reader.begin()  # no BEGIN is sent: the transaction is SQLAlchemy's bookkeeping
+
+
+def writing(engine: sa.Engine):
+    """A connection in a transaction (a context manager) for work that writes, such as a POST
+    request: ``engine.begin()``, except that on SQLite the transaction takes the write lock when
+    it starts (``BEGIN IMMEDIATE``). A request reads (actor, grants, the record) before it
+    writes; begun deferred, its first write fails at once with ``database is locked`` when
+    another connection committed after those reads (SQLite's busy snapshot, which the busy
+    timeout does not cover), and the whole request must run again. Begun immediate, it waits
+    for the other writer (up to the busy timeout) before reading, and then cannot fail so."""
+    if engine.dialect.name != "sqlite":
+        return engine.begin()
+    writer = engine.__dict__.get("_xrm_writer")
+    if writer is None:
+        writer = engine.__dict__["_xrm_writer"] = engine.execution_options(
+            xrm_begin="BEGIN IMMEDIATE"
+        )
+    return writer.begin()
 
 
 def create_engine(url: str, **kwargs) -> sa.Engine:

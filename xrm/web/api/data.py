@@ -20,7 +20,7 @@ from ...core.query.plans import PlanCache
 from ...core.records import recyclebin
 from ...core.records.errors import RecordError, RecordInvalid, RecordNotFound
 from ...core.tables import outbox
-from ...metadata.database import reading
+from ...metadata.database import reading, writing
 from ..auth import current_actor
 from . import api, entity_arg
 
@@ -35,10 +35,11 @@ def _platform():
 
 @contextmanager
 def _request_context(write: bool = False):
-    """(conn, actor, access, snapshot) for this request: in one transaction when it writes,
-    else on a reading connection (:func:`xrm.metadata.database.reading`)."""
+    """(conn, actor, access, snapshot) for this request: in one writing transaction when it
+    writes (:func:`xrm.metadata.database.writing`), else on a reading connection
+    (:func:`xrm.metadata.database.reading`)."""
     p = _platform()
-    with p.engine.begin() if write else reading(p.engine) as conn:
+    with writing(p.engine) if write else reading(p.engine) as conn:
         actor = current_actor(conn)
         access = p.records.access(conn, actor)
         snap = p.registry.snapshot(conn)

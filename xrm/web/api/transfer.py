@@ -9,6 +9,7 @@ from flask import Response, current_app, jsonify, request, send_file, stream_wit
 from werkzeug.exceptions import BadRequest
 
 from ...core.transfer import ImportOptions, export_csv, export_xlsx, import_file
+from ...metadata.database import writing
 from ..auth import current_actor
 from . import api
 from .data import query_scopes
@@ -57,7 +58,7 @@ def import_records(entity: str):
     name = (upload.filename or "").lower()
     fmt = "xlsx" if name.endswith(".xlsx") or upload.mimetype == XLSX else "csv"
     p = current_app.extensions["xrm"]
-    with p.engine.begin() as conn:
+    with writing(p.engine) as conn:
         access = p.records.access(conn, actor)
         p.registry.snapshot(conn).entity(entity)
         access.require(entity, "import")

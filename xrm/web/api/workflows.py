@@ -9,6 +9,7 @@ from flask import current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, Forbidden
 
 from ...core.workflows.documents import StateMappingNeeded, finding_dict
+from ...metadata.database import writing
 from ...workflow.errors import ApprovalRefused, TransitionRefused, WorkflowError
 from ...workflow.metaschema import rules_metaschema, workflow_metaschema
 from ..auth import current_actor
@@ -143,7 +144,7 @@ def _put(collection: str, name: str):
     dry_run = request.args.get("dry_run", "").lower() in ("1", "true", "yes")
     p = _platform()
     try:
-        with p.engine.begin() as conn:
+        with writing(p.engine) as conn:
             plan = p.workflows.save(
                 conn,
                 kind,
@@ -166,7 +167,7 @@ def _delete(collection: str, name: str):
     actor = _admin()
     from ...core.workflows import documents
 
-    with _platform().engine.begin() as conn:
+    with writing(_platform().engine) as conn:
         documents.remove(conn, kind, name, actor.username)
     return "", 204
 
@@ -244,7 +245,7 @@ def fire_transition(entity: str, record_id: int, name: str):
         raise BadRequest("'values' is an object of field values")
     expected = _if_match_version(record_id)
     p, actor = _ctx()
-    with p.engine.begin() as conn:
+    with writing(p.engine) as conn:
         record = p.workflows.fire(
             conn,
             actor,
@@ -276,7 +277,7 @@ def give_approval(entity: str, record_id: int):
         raise BadRequest('expected {"transition": "<name>", "step": "<approval step>"}')
     comment, workflow = _comment_and_workflow(body, body.get("workflow"))
     p, actor = _ctx()
-    with p.engine.begin() as conn:
+    with writing(p.engine) as conn:
         out = p.workflows.approve(
             conn, actor, entity, record_id, transition, step, comment, workflow=workflow
         )
