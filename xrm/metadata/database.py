@@ -57,12 +57,8 @@ def reading(engine: sa.Engine):
     request one consistent snapshot and costs no round trip, so it keeps one."""
     if engine.dialect.name != "postgresql":
         return engine.begin()
-    reader = engine.__dict__.get("_xrm_reader")
-    if reader is None:
-        reader = engine.__dict__["_xrm_reader"] = engine.execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
-    return reader.begin()  # no BEGIN is sent: the transaction is SQLAlchemy's bookkeeping
+    # No BEGIN is sent: the transaction is SQLAlchemy's bookkeeping.
+    return _variant(engine, "_xrm_reader", isolation_level="AUTOCOMMIT").begin()
 
 
 def writing(engine: sa.Engine):
@@ -75,12 +71,16 @@ def writing(engine: sa.Engine):
     for the other writer (up to the busy timeout) before reading, and then cannot fail so."""
     if engine.dialect.name != "sqlite":
         return engine.begin()
-    writer = engine.__dict__.get("_xrm_writer")
-    if writer is None:
-        writer = engine.__dict__["_xrm_writer"] = engine.execution_options(
-            xrm_begin="BEGIN IMMEDIATE"
-        )
-    return writer.begin()
+    return _variant(engine, "_xrm_writer", xrm_begin="BEGIN IMMEDIATE").begin()
+
+
+def _variant(engine: sa.Engine, key: str, **options) -> sa.Engine:
+    """``engine.execution_options(**options)``, made once per engine (kept on it as ``key``):
+    the same pool, other connection settings."""
+    found = engine.__dict__.get(key)
+    if found is None:
+        found = engine.__dict__[key] = engine.execution_options(**options)
+    return found
 
 
 def create_engine(url: str, **kwargs) -> sa.Engine:
