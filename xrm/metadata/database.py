@@ -8,6 +8,9 @@ WAL lets readers work during writes, and a busy timeout queues writers instead o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import NullPool
@@ -81,6 +84,20 @@ def _variant(engine: sa.Engine, key: str, **options) -> sa.Engine:
     if found is None:
         found = engine.__dict__[key] = engine.execution_options(**options)
     return found
+
+
+@contextmanager
+def rolled_back_on_error(savepoint: sa.NestedTransaction | None) -> Iterator[None]:
+    """Around code that settles ``savepoint`` itself (commit, or rollback and go on writing):
+    an error it does not expect rolls the savepoint back on its way out, so the savepoints
+    around it can be. (SQLAlchemy's own ``with savepoint:`` refuses statements after an
+    explicit rollback inside it.) ``None``: nothing to roll back."""
+    try:
+        yield
+    except BaseException:
+        if savepoint is not None and savepoint.is_active:
+            savepoint.rollback()
+        raise
 
 
 def create_engine(url: str, **kwargs) -> sa.Engine:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from ...metadata.database import rolled_back_on_error
 from ...metadata.store import utcnow
 from ..context import Actor
 from ..security.access import Access
@@ -127,8 +128,7 @@ def update_many(
         return results
     now = utcnow()
     savepoint = None if atomic else conn.begin_nested()
-    # An error the code below does not expect rolls the savepoint back on its way out.
-    try:
+    with rolled_back_on_error(savepoint):
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         written: dict[int, dict[str, Any]] = {}
         for i, values in prepared.items():
@@ -205,10 +205,6 @@ def update_many(
         if savepoint is not None:
             savepoint.commit()
         return results
-    except BaseException:
-        if savepoint is not None and savepoint.is_active:
-            savepoint.rollback()
-        raise
 
 
 def prefetch_rows(

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from ...metadata.checkers import validate_columns
 from ...metadata.compiler import CompiledEntity, MetadataSnapshot
+from ...metadata.database import rolled_back_on_error
 from ...metadata.store import utcnow
 from ..context import Actor
 from ..plugins.concerns import hooked
@@ -71,9 +72,7 @@ def create_batch(
     now = utcnow()
     # Not atomic: what the hooks do is undone with the batch if the batch must be replayed.
     savepoint = None if atomic else conn.begin_nested()
-    # An error the code below does not expect rolls the savepoint back on its way out: left
-    # open, it would stand between the caller and its own savepoint.
-    try:
+    with rolled_back_on_error(savepoint):
         # Plugin code runs only for the entities its hooks concern (plugins.concerns): for the
         # others no event is made.
         before_hooks = hooked(service.hooks, "xrm_before_create", entity)
@@ -129,10 +128,6 @@ def create_batch(
         for (i, _event), after in zip(accepted, written, strict=True):
             results[i] = reading.visible(access, ce, after) if hidden else after
         return results
-    except BaseException:
-        if savepoint is not None and savepoint.is_active:
-            savepoint.rollback()
-        raise
 
 
 def _create_alone(

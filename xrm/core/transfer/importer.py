@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ...metadata.database import rolled_back_on_error
 from ..context import Actor
 from ..records.errors import RecordConflict, RecordError
 from ..records.service import RecordService
@@ -90,7 +91,7 @@ class _ImportRun:
     def execute(self, table: TabularFile) -> ImportReport:
         report, options = self.report, self.options
         savepoint = None if options.dry_run else self.conn.begin_nested()
-        try:
+        with rolled_back_on_error(savepoint):
             for batch in _batches(table.rows(), options.batch_size):
                 with _collector_paused():
                     plans = self.planner.plan(batch)
@@ -100,10 +101,6 @@ class _ImportRun:
                 if writing and all_or_nothing and any(p.errors for p in plans):
                     savepoint.rollback()
                 self._count(plans)
-        except BaseException:
-            if savepoint is not None and savepoint.is_active:
-                savepoint.rollback()
-            raise
         if savepoint is not None and savepoint.is_active:
             savepoint.commit()
             report.written = True
